@@ -1,0 +1,167 @@
+"""Plain data records shared by every layer (no Flask, no store, no NLP imports here).
+
+Offsets: a passage's `start`/`end` are character offsets into its source's `text`; the offsets of the
+dates, entities and numbers found in a passage (or in a claim) are relative to that passage's (claim's) text.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Optional
+
+GRANULARITIES = ("day", "week", "month", "quarter", "year", "decade")
+DATE_TYPES = ("date", "time", "duration", "set")
+STANCES = ("supports", "conflicts", "related")
+VERDICTS = ("SUPPORTED", "REFUTED", "CONFLICTING", "NOT_ENOUGH_EVIDENCE")
+
+
+@dataclass
+class DateMention:
+    """A temporal expression: its span, its normalised value and what it covers.
+
+    value: ISO-like value for its granularity: "2024-05-14" (day), "2024-W20" (week), "2024-05" (month),
+    "2024-Q2" (quarter), "2024" (year), "202X" (decade); durations "P3Y"; None when unresolved.
+    range_start/range_end: the first and last day covered (ISO dates, inclusive) for dates; None otherwise.
+    resolved: False for a relative expression without an anchor ("on Tuesday" with no publication date);
+    note says why in plain words.
+    """
+
+    text: str
+    start: int
+    end: int
+    value: Optional[str]
+    granularity: Optional[str]
+    type: str = "date"
+    range_start: Optional[str] = None
+    range_end: Optional[str] = None
+    resolved: bool = True
+    relative: bool = False
+    note: Optional[str] = None
+
+    def public(self) -> dict:
+        """The shape used in JSON verdicts."""
+        return {"text": self.text, "value": self.value, "granularity": self.granularity,
+                "start": self.start, "end": self.end}
+
+
+@dataclass
+class Entity:
+    """A person, organisation or place; `key` is the normalised form used for matching ("united states")."""
+
+    text: str
+    start: int
+    end: int
+    label: str  # PERSON, ORG, PLACE, OTHER
+    key: str
+
+
+@dataclass
+class Number:
+    """A quantity: "€200bn" -> value 200e9, unit "EUR"; "27 countries" -> 27, unit "countries"."""
+
+    text: str
+    start: int
+    end: int
+    value: float
+    unit: Optional[str] = None
+    kind: str = "count"  # count, money, percent, ordinal, other
+
+
+@dataclass
+class Passage:
+    """One sentence of a source, with what was extracted from it."""
+
+    source_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    dates: list[DateMention] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    numbers: list[Number] = field(default_factory=list)
+    is_claim: bool = False
+    claim_score: float = 0.0
+    speaker: Optional[str] = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.source_id}:{self.index}"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["id"] = self.id
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Passage":
+        data = dict(data)
+        data.pop("id", None)
+        data["dates"] = [DateMention(**d) for d in data.get("dates") or []]
+        data["entities"] = [Entity(**e) for e in data.get("entities") or []]
+        data["numbers"] = [Number(**n) for n in data.get("numbers") or []]
+        return cls(**data)
+
+
+@dataclass
+class Source:
+    """An ingested document. `id` is the caller's id or, failing that, derived from the content hash."""
+
+    id: str
+    text: str
+    content_hash: str
+    url: Optional[str] = None
+    publisher: Optional[str] = None
+    published_at: Optional[str] = None  # ISO 8601 (date or datetime), None when unknown
+    title: Optional[str] = None
+    ingested_at: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Source":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Evidence:
+    """A passage judged against a claim."""
+
+    source_id: str
+    url: Optional[str]
+    publisher: Optional[str]
+    published_at: Optional[str]
+    sentence: str
+    start: int
+    end: int
+    dates: list[dict]
+    stance: str
+    score: float
+    reason: str
+    passage_id: Optional[str] = None
+    title: Optional[str] = None
+    highlights: list[dict] = field(default_factory=list)  # {"start","end","kind","role"} within the sentence
+
+
+@dataclass
+class Verdict:
+    claim: str
+    verdict: str
+    confidence: float
+    as_of: Optional[str]
+    dates: list[dict]
+    evidence: list[Evidence]
+    claim_date: Optional[str] = None
+    id: Optional[str] = None
+    created_at: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if data.get("id") is None:
+            data.pop("id")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Verdict":
+        data = dict(data)
+        data["evidence"] = [Evidence(**e) for e in data.get("evidence") or []]
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})

@@ -1,0 +1,89 @@
+"""The Store protocol: the contract every backend (SQLite, Elasticsearch) keeps.
+
+The docstrings are the specification; `tests/test_store_contract.py` runs the same tests against each backend.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Optional, Protocol, runtime_checkable
+
+from ..models import Passage, Source, Verdict
+
+
+class StoreError(Exception):
+    """Base class of the store's errors."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend cannot be reached or is overloaded; the caller may retry later (HTTP 503)."""
+
+    def __init__(self, message: str, retry_after: int = 5):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotFound(StoreError):
+    """No record with that id."""
+
+
+class VersionConflict(StoreError):
+    """An optimistic-concurrency update used a stale version (HTTP 412)."""
+
+
+@dataclass
+class Hit:
+    """A retrieved passage with its source and the backend's relevance score."""
+
+    passage: Passage
+    source: Source
+    score: float
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where sources, their passages, checks and reviews live."""
+
+    def add_source(self, source: Source, passages: list[Passage]) -> bool:
+        """Store a source with all its passages atomically; return False (and change nothing) if its id exists."""
+
+    def has_source(self, source_id: str) -> bool:
+        """True when a source with this id is stored."""
+
+    def get_source(self, source_id: str) -> Optional[Source]:
+        """The source, or None."""
+
+    def get_passages(self, source_id: str) -> list[Passage]:
+        """The source's passages in text order ([] for an unknown id)."""
+
+    def list_sources(self, *, query: Optional[str] = None, publisher: Optional[str] = None,
+                     published_from: Optional[str] = None, published_to: Optional[str] = None,
+                     limit: int = 50, offset: int = 0) -> list[Source]:
+        """Sources, newest publication first, optionally filtered (full text on title and text)."""
+
+    def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
+               date_to: Optional[str] = None, as_of: Optional[str] = None, publisher: Optional[str] = None,
+               limit: int = 50) -> list[Hit]:
+        """Passages relevant to `text`, best first.
+
+        `entities` (normalised keys) and the date range [date_from, date_to] (ISO days, a passage matches when
+        one of its dates overlaps the range) boost, they do not filter; `as_of` filters out sources published
+        after that day (sources without a publication date are kept); `publisher` filters.
+        """
+
+    def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
+                 date_from: Optional[str] = None, date_to: Optional[str] = None,
+                 as_of: Optional[str] = None, limit: int = 200) -> list[Hit]:
+        """Passages carrying at least one resolved date (overlapping the range if given) that match the query
+        and/or the entity key, ordered by their first date's range_start, then source id."""
+
+    def save_check(self, verdict: Verdict) -> str:
+        """Persist a verdict; assign `verdict.id` if it has none; return the id."""
+
+    def get_check(self, check_id: str) -> Optional[Verdict]:
+        """The stored verdict, or None."""
+
+    def stats(self) -> dict:
+        """Counts: {"sources": n, "passages": n, "checks": n}."""
+
+    def close(self) -> None:
+        """Release connections."""
