@@ -1,0 +1,63 @@
+"""Settings from the environment, in one place. Every setting is documented in README.md (a test checks)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_STORE = "sqlite:///instance/factcheck.db"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Config:
+    """Runtime settings; `Config.from_env()` reads them from the environment."""
+
+    # FACTCHECK_STORE: where data lives, e.g. sqlite:///instance/factcheck.db (relative to the working directory)
+    store_url: str = DEFAULT_STORE
+    # ELASTICSEARCH_URL: when set, the Elasticsearch store is used instead of SQLite
+    elasticsearch_url: str | None = None
+    # FACTCHECK_INDEX_PREFIX: prefix of the Elasticsearch index names and aliases
+    index_prefix: str = "factcheck"
+    # FACTCHECK_MAX_TEXT_BYTES: largest source text accepted (bytes of UTF-8)
+    max_text_bytes: int = 5_000_000
+    # FACTCHECK_URL_TIMEOUT: seconds allowed for fetching a URL
+    url_timeout: int = 15
+    # FACTCHECK_URL_MAX_BYTES: largest page fetched from a URL
+    url_max_bytes: int = 10_000_000
+    # FACTCHECK_ALLOW_PRIVATE_URLS: allow fetching loopback/private/link-local addresses (off by default)
+    allow_private_urls: bool = False
+    # FACTCHECK_DEMO: load the bundled demo corpus into an empty store on start-up of `python app.py`
+    load_demo: bool = True
+    # FACTCHECK_SECRET_KEY: Flask secret key (a random one per process when unset)
+    secret_key: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        return cls(
+            store_url=os.environ.get("FACTCHECK_STORE") or DEFAULT_STORE,
+            elasticsearch_url=os.environ.get("ELASTICSEARCH_URL") or None,
+            index_prefix=os.environ.get("FACTCHECK_INDEX_PREFIX") or "factcheck",
+            max_text_bytes=_int("FACTCHECK_MAX_TEXT_BYTES", 5_000_000),
+            url_timeout=_int("FACTCHECK_URL_TIMEOUT", 15),
+            url_max_bytes=_int("FACTCHECK_URL_MAX_BYTES", 10_000_000),
+            allow_private_urls=_bool("FACTCHECK_ALLOW_PRIVATE_URLS", False),
+            load_demo=_bool("FACTCHECK_DEMO", True),
+            secret_key=os.environ.get("FACTCHECK_SECRET_KEY") or None,
+        )
