@@ -1,0 +1,300 @@
+"""The embedded default store: one SQLite file, FTS5 full-text search ranked by bm25, WAL mode."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Iterable, Optional
+
+from ..models import Passage, Source, Verdict
+from .base import Hit, StoreError, StoreUnavailable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    url TEXT, publisher TEXT, published_at TEXT, published_day TEXT, title TEXT,
+    text TEXT NOT NULL, ingested_at TEXT
+);
+CREATE INDEX IF NOT EXISTS sources_published ON sources(published_day);
+CREATE INDEX IF NOT EXISTS sources_publisher ON sources(publisher);
+CREATE TABLE IF NOT EXISTS passages (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT UNIQUE NOT NULL,
+    source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    data TEXT NOT NULL,
+    first_date TEXT
+);
+CREATE INDEX IF NOT EXISTS passages_source ON passages(source_id, idx);
+CREATE INDEX IF NOT EXISTS passages_first_date ON passages(first_date);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
+    text, content='passages', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS passage_dates (
+    passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
+    range_start TEXT NOT NULL, range_end TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passage_dates_range ON passage_dates(range_start, range_end);
+CREATE TABLE IF NOT EXISTS passage_entities (
+    passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
+    key TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passage_entities_key ON passage_entities(key);
+CREATE TABLE IF NOT EXISTS checks (
+    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL, verdict TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checks_created ON checks(created_at);
+"""
+
+# Words that carry no retrieval signal; kept short on purpose (FTS5 has no stop list of its own).
+STOPWORDS = frozenset("""a an and are as at be been being but by did do does for from had has have he her his i if in
+into is it its of on or our she so than that the their them then there these they this those to was we were what
+when where which who whom why will with would you your not no""".split())
+
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def fts_query(text: str, max_terms: int = 32) -> str:
+    """Turn free text into a safe FTS5 query: each word quoted (so no FTS syntax gets through), OR-ed."""
+    seen: list[str] = []
+    for token in _TOKEN.findall(text.lower()):
+        if token in STOPWORDS or token in seen:
+            continue
+        seen.append(token)
+        if len(seen) >= max_terms:
+            break
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in seen)
+
+
+def _day(value: Optional[str]) -> Optional[str]:
+    return value[:10] if value else None
+
+
+class SqliteStore:
+    """Store protocol on one SQLite file; a connection per thread, writes in one transaction per source."""
+
+    def __init__(self, path: str):
+        self.path = path
+        if path != ":memory:":
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn().executescript(SCHEMA)
+
+    # -- connections -------------------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- sources -----------------------------------------------------------------------------------------
+    def add_source(self, source: Source, passages: list[Passage]) -> bool:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source.id,)).fetchone():
+                conn.execute("ROLLBACK")
+                return False
+            ingested_at = source.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+            source.ingested_at = ingested_at
+            conn.execute(
+                "INSERT INTO sources (id, content_hash, url, publisher, published_at, published_day, title, text,"
+                " ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (source.id, source.content_hash, source.url, source.publisher, source.published_at,
+                 _day(source.published_at), source.title, source.text, ingested_at))
+            for passage in passages:
+                resolved = [d for d in passage.dates if d.range_start and d.range_end and d.type != "duration"]
+                first = min((d.range_start for d in resolved), default=None)
+                cur = conn.execute(
+                    "INSERT INTO passages (id, source_id, idx, text, data, first_date) VALUES (?,?,?,?,?,?)",
+                    (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first))
+                rowid = cur.lastrowid
+                conn.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (rowid, passage.text))
+                conn.executemany("INSERT INTO passage_dates VALUES (?,?,?)",
+                                 [(rowid, d.range_start, d.range_end) for d in resolved])
+                conn.executemany("INSERT INTO passage_entities VALUES (?,?)",
+                                 [(rowid, key) for key in {e.key for e in passage.entities if e.key}])
+            conn.execute("COMMIT")
+            return True
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
+            raise
+
+    def has_source(self, source_id: str) -> bool:
+        return self._conn().execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is not None
+
+    def get_source(self, source_id: str) -> Optional[Source]:
+        row = self._conn().execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return _source(row) if row else None
+
+    def get_passages(self, source_id: str) -> list[Passage]:
+        rows = self._conn().execute("SELECT data FROM passages WHERE source_id = ? ORDER BY idx", (source_id,))
+        return [Passage.from_dict(json.loads(r["data"])) for r in rows]
+
+    def list_sources(self, *, query=None, publisher=None, published_from=None, published_to=None,
+                     limit: int = 50, offset: int = 0) -> list[Source]:
+        clauses, params = [], []
+        if query:
+            match = fts_query(query)
+            if match:
+                clauses.append("id IN (SELECT p.source_id FROM passages_fts f JOIN passages p ON p.rowid = f.rowid"
+                               " WHERE passages_fts MATCH ?)")
+                params.append(match)
+        if publisher:
+            clauses.append("publisher = ?")
+            params.append(publisher)
+        if published_from:
+            clauses.append("published_day >= ?")
+            params.append(_day(published_from))
+        if published_to:
+            clauses.append("published_day <= ?")
+            params.append(_day(published_to))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._conn().execute(
+            f"SELECT * FROM sources {where} ORDER BY published_day IS NULL, published_day DESC, id"
+            " LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+        return [_source(r) for r in rows]
+
+    # -- retrieval ---------------------------------------------------------------------------------------
+    def search(self, text: str, *, entities: Iterable[str] = (), date_from=None, date_to=None, as_of=None,
+               publisher=None, limit: int = 50) -> list[Hit]:
+        match = fts_query(text)
+        keys = sorted({k for k in entities if k})
+        if not match and not keys:
+            return []
+        filters, params = [], []
+        if as_of:
+            filters.append("(s.published_day IS NULL OR s.published_day <= ?)")
+            params.append(_day(as_of))
+        if publisher:
+            filters.append("s.publisher = ?")
+            params.append(publisher)
+        where = "".join(" AND " + f for f in filters)
+        conn = self._conn()
+        scores: dict[int, float] = {}
+        if match:
+            rows = conn.execute(
+                "SELECT f.rowid AS rowid, -bm25(passages_fts) AS score FROM passages_fts f"
+                " JOIN passages p ON p.rowid = f.rowid JOIN sources s ON s.id = p.source_id"
+                f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts) LIMIT ?",
+                (match, *params, int(limit) * 4))
+            scores = {r["rowid"]: r["score"] for r in rows}
+        if keys:
+            marks = ",".join("?" * len(keys))
+            rows = conn.execute(
+                "SELECT e.passage_rowid AS rowid, COUNT(DISTINCT e.key) AS n FROM passage_entities e"
+                " JOIN passages p ON p.rowid = e.passage_rowid JOIN sources s ON s.id = p.source_id"
+                f" WHERE e.key IN ({marks}) {where} GROUP BY e.passage_rowid ORDER BY n DESC LIMIT ?",
+                (*keys, *params, int(limit) * 4))
+            for r in rows:
+                scores[r["rowid"]] = scores.get(r["rowid"], 0.0) + 1.5 * r["n"]
+        if (date_from or date_to) and scores:
+            marks = ",".join("?" * len(scores))
+            rows = conn.execute(
+                f"SELECT DISTINCT passage_rowid FROM passage_dates WHERE passage_rowid IN ({marks})"
+                " AND range_end >= ? AND range_start <= ?",
+                (*scores, _day(date_from) or "0000-01-01", _day(date_to) or "9999-12-31"))
+            for r in rows:
+                scores[r["passage_rowid"]] += 1.0
+        best = sorted(scores.items(), key=lambda item: -item[1])[: int(limit)]
+        return self._hits(best)
+
+    def timeline(self, *, query=None, entity=None, date_from=None, date_to=None, as_of=None,
+                 limit: int = 200) -> list[Hit]:
+        clauses = ["p.first_date IS NOT NULL"]
+        params: list = []
+        if query:
+            match = fts_query(query)
+            if match:
+                clauses.append("p.rowid IN (SELECT rowid FROM passages_fts WHERE passages_fts MATCH ?)")
+                params.append(match)
+        if entity:
+            clauses.append("p.rowid IN (SELECT passage_rowid FROM passage_entities WHERE key = ?)")
+            params.append(entity)
+        if date_from or date_to:
+            clauses.append("p.rowid IN (SELECT passage_rowid FROM passage_dates WHERE range_end >= ?"
+                           " AND range_start <= ?)")
+            params += [_day(date_from) or "0000-01-01", _day(date_to) or "9999-12-31"]
+        if as_of:
+            clauses.append("(s.published_day IS NULL OR s.published_day <= ?)")
+            params.append(_day(as_of))
+        rows = self._conn().execute(
+            "SELECT p.rowid AS rowid FROM passages p JOIN sources s ON s.id = p.source_id"
+            f" WHERE {' AND '.join(clauses)} ORDER BY p.first_date, p.source_id, p.idx LIMIT ?",
+            (*params, int(limit)))
+        return self._hits([(r["rowid"], 0.0) for r in rows])
+
+    def _hits(self, scored: list[tuple[int, float]]) -> list[Hit]:
+        if not scored:
+            return []
+        marks = ",".join("?" * len(scored))
+        rows = self._conn().execute(
+            "SELECT p.rowid AS rowid, p.data AS data, s.* FROM passages p JOIN sources s ON s.id = p.source_id"
+            f" WHERE p.rowid IN ({marks})", [rowid for rowid, _ in scored])
+        by_rowid = {r["rowid"]: r for r in rows}
+        hits = []
+        for rowid, score in scored:
+            row = by_rowid.get(rowid)
+            if row is not None:
+                hits.append(Hit(Passage.from_dict(json.loads(row["data"])), _source(row), float(score)))
+        return hits
+
+    # -- checks ------------------------------------------------------------------------------------------
+    def save_check(self, verdict: Verdict) -> str:
+        verdict.id = verdict.id or "chk-" + uuid.uuid4().hex[:16]
+        verdict.created_at = verdict.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        conn = self._conn()
+        try:
+            conn.execute("INSERT OR REPLACE INTO checks (id, created_at, claim, verdict, data) VALUES (?,?,?,?,?)",
+                         (verdict.id, verdict.created_at, verdict.claim, verdict.verdict,
+                          json.dumps(verdict.to_dict())))
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
+        return verdict.id
+
+    def get_check(self, check_id: str) -> Optional[Verdict]:
+        row = self._conn().execute("SELECT data FROM checks WHERE id = ?", (check_id,)).fetchone()
+        return Verdict.from_dict(json.loads(row["data"])) if row else None
+
+    def stats(self) -> dict:
+        conn = self._conn()
+        return {name: conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+                for name in ("sources", "passages", "checks")}
+
+
+def _source(row: sqlite3.Row) -> Source:
+    return Source(id=row["id"], text=row["text"], content_hash=row["content_hash"], url=row["url"],
+                  publisher=row["publisher"], published_at=row["published_at"], title=row["title"],
+                  ingested_at=row["ingested_at"])
+
+
+__all__ = ["SqliteStore", "fts_query", "StoreError"]
