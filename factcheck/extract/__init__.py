@@ -1,0 +1,89 @@
+"""Extraction: text -> sentences with dates, entities, numbers and claim features (pure functions)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Optional
+
+from ..models import DateMention, Entity, Number, Passage
+
+NEGATION = re.compile(
+    r"\b(not|no|never|neither|nor|none|cannot|without|refused|refuse[sd]?|declined?|declines|denied|denies|"
+    r"deny|rejected|rejects|failed to|fails to|did not|didn't|won't|isn't|aren't|wasn't|weren't|hasn't|"
+    r"haven't|hadn't|doesn't|don't|couldn't|shouldn't)\b|n't\b", re.IGNORECASE)
+
+
+def anchor_of(published_at: Optional[str]) -> Optional[date]:
+    """The publication day that relative dates are anchored on (the local date as written, offset kept)."""
+    if not published_at:
+        return None
+    try:
+        return date.fromisoformat(published_at[:10])
+    except ValueError:
+        return None
+
+
+def _without_overlaps(numbers: list[Number], dates: list[DateMention]) -> list[Number]:
+    """Numbers that are part of a date span ("14 May 2024", "36 hours" as a duration is kept) are dropped."""
+    spans = [(d.start, d.end) for d in dates if d.type != "duration"]
+    return [n for n in numbers if not any(n.start < e and s < n.end for s, e in spans)]
+
+
+def analyse_sentence(text: str, entities: list[Entity], anchor: Optional[date]):
+    """Dates, numbers, claim score and speaker of one sentence."""
+    from . import claims, dates as date_extract, numbers as number_extract
+
+    found_dates = date_extract.extract_dates(text, anchor)
+    found_numbers = _without_overlaps(number_extract.extract_numbers(text), found_dates)
+    score = claims.claim_score(text, entities, found_numbers, len(found_dates))
+    speaker = claims.find_speaker(text, entities)
+    return found_dates, found_numbers, score, speaker
+
+
+def extract_passages(source_id: str, text: str, published_at: Optional[str]) -> list[Passage]:
+    """Split a source into sentences and extract everything the checker and the timeline need."""
+    from . import claims, nlp
+
+    anchor = anchor_of(published_at)
+    passages = []
+    for index, (start, end, entities) in enumerate(nlp.analyse(text)):
+        sentence = text[start:end]
+        found_dates, found_numbers, score, speaker = analyse_sentence(sentence, entities, anchor)
+        passages.append(Passage(
+            source_id=source_id, index=index, text=sentence, start=start, end=end, dates=found_dates,
+            entities=entities, numbers=found_numbers, is_claim=claims.is_check_worthy(score),
+            claim_score=round(score, 3), speaker=speaker))
+    return passages
+
+
+@dataclass
+class ClaimAnalysis:
+    """What the checker knows about a claim."""
+
+    text: str
+    anchor: Optional[date]
+    dates: list[DateMention] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    numbers: list[Number] = field(default_factory=list)
+    negated: bool = False
+    speaker: Optional[str] = None
+
+
+def analyse_claim(text: str, claim_date: Optional[date | datetime | str] = None) -> ClaimAnalysis:
+    """The same extraction as for sources, anchored on the claim's date when given."""
+    from . import nlp
+
+    if isinstance(claim_date, str):
+        anchor = anchor_of(claim_date)
+    elif isinstance(claim_date, datetime):
+        anchor = claim_date.date()
+    else:
+        anchor = claim_date
+    entities = nlp.entities(text)
+    found_dates, found_numbers, _score, speaker = analyse_sentence(text, entities, anchor)
+    return ClaimAnalysis(text=text, anchor=anchor, dates=found_dates, entities=entities, numbers=found_numbers,
+                         negated=bool(NEGATION.search(text)), speaker=speaker)
+
+
+__all__ = ["extract_passages", "analyse_claim", "ClaimAnalysis", "anchor_of", "NEGATION"]

@@ -1,0 +1,80 @@
+"""Small text helpers shared by the checker and the timeline: content words and dates in plain words."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Iterable
+
+from .models import DateMention
+
+STOPWORDS = frozenset("""a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most my myself
+now of off on once only or other our ours ourselves out over own same she should so some such than that the their
+theirs them themselves then there these they this those through to too under until up very was we were what when
+where which while who whom why will with would you your yours yourself yourselves said says say told according
+its it's one two ai""".split())
+
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
+_NEGATIONS = frozenset("not no never neither nor none without".split())
+
+
+def stem(word: str) -> str:
+    """A deliberately crude English stemmer: enough to match "approved"/"approves"/"approval" loosely."""
+    word = word.lower().replace("\u2019", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "al"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            if suffix in ("ied", "ies"):
+                word += "y"
+            break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]  # "planned" -> "plann" -> "plan"
+    if len(word) > 4 and word.endswith("e"):
+        word = word[:-1]
+    return word
+
+
+def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
+    """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
+    spans = list(exclude)
+    terms = set()
+    for match in _WORD.finditer(text):
+        if any(s <= match.start() < e for s, e in spans):
+            continue
+        word = match.group(0).lower()
+        if word in STOPWORDS or word in _NEGATIONS or word.isdigit():
+            continue
+        terms.add(stem(word))
+    return terms
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+
+
+def human_date(mention: DateMention) -> str:
+    """A date as a person writes it: "14 May 2024", "May 2024", "Q2 2024", "2024", "the 2020s"."""
+    value, granularity = mention.value or "", mention.granularity
+    try:
+        if granularity == "day" and mention.range_start and mention.range_end and \
+                mention.range_start != mention.range_end:
+            first, last = date.fromisoformat(mention.range_start), date.fromisoformat(mention.range_end)
+            return f"{first.day}\u2013{last.day} {MONTHS[last.month - 1]} {last.year}" if \
+                (first.year, first.month) == (last.year, last.month) else f"{mention.range_start} to {mention.range_end}"
+        if granularity == "day":
+            day = date.fromisoformat(value[:10])
+            return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+        if granularity == "month":
+            return f"{MONTHS[int(value[5:7]) - 1]} {value[:4]}"
+        if granularity == "quarter":
+            return f"{value[5:]} {value[:4]}"
+        if granularity == "week":
+            return f"the week of {mention.range_start}"
+        if granularity == "decade":
+            return f"the {value[:3]}0s"
+    except (ValueError, IndexError):
+        pass
+    return value or mention.text
