@@ -1,0 +1,316 @@
+"""Command line: python -m factcheck ingest|check|timeline|serve|indexes ...
+
+Exit status: 0 success, 1 some items failed, 2 the command itself failed (bad arguments, store unavailable,
+nothing usable). Bad input never ends in a traceback: it is reported as "ITEM: REASON" on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+from .config import Config
+from .store.base import StoreError, StoreUnavailable
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED = 0, 1, 2
+
+
+class CommandError(Exception):
+    """The command cannot run at all; the message is printed as is and the exit status is 2."""
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _store_path(config: Config) -> Optional[Path]:
+    if not config.elasticsearch_url and config.store_url.startswith("sqlite:///"):
+        return Path(config.store_url[len("sqlite:///"):])
+    return None
+
+
+def _describe_store(config: Config) -> str:
+    if config.elasticsearch_url:
+        return f"Elasticsearch, prefix {config.index_prefix}"
+    return str(_store_path(config) or config.store_url)
+
+
+def open_cli_store(config: Config):
+    """open_store() with the SQLite folder created and every failure turned into a CommandError."""
+    from .store import open_store
+
+    path = _store_path(config)
+    try:
+        if path is not None and str(path) not in ("", ":memory:"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return open_store(config)
+    except (StoreError, OSError) as exc:
+        raise CommandError(f"cannot open the store ({_describe_store(config)}): {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# ingest
+
+
+def cmd_ingest(args, config: Config) -> int:
+    from .ingest import ingest_paths
+
+    store = open_cli_store(config)
+    bar = None
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="item", file=sys.stderr, leave=False)
+
+        def progress(item: str, outcome: str) -> None:
+            bar.update(1)
+            bar.set_postfix_str(item[-40:], refresh=False)
+    try:
+        report = ingest_paths(store, args.inputs, config, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+        store.close()
+    for error in report.errors:
+        _err(f"{error['item']}: {error['reason']}")
+    if report.errors_dropped:
+        _err(f"... and {report.errors_dropped:,} more errors")
+    print(f"{report.summary()} (store: {_describe_store(config)})")
+    if report.stopped:
+        _err(f"stopped early: {report.stopped}")
+        _err("not attempted: " + "; ".join(report.not_attempted))
+        _err("re-run the same command when the store is back: stored items are skipped, so it fills the gap")
+        return EXIT_FAILED
+    if report.failed and not (report.added or report.unchanged):
+        return EXIT_FAILED
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# check
+
+
+def _print_verdict(verdict: dict) -> None:
+    print(f"{verdict['verdict']}  (confidence {verdict['confidence']:.2f})  {verdict['claim']}")
+    if verdict.get("as_of"):
+        print(f"  as of {verdict['as_of']}")
+    evidence = verdict.get("evidence") or []
+    if not evidence:
+        print("  no evidence found")
+    for number, item in enumerate(evidence, start=1):
+        source = ", ".join(str(part) for part in (item.get("publisher") or item.get("source_id"),
+                                                  item.get("published_at")) if part)
+        print(f"  {number}. [{item['stance']}] {source}")
+        print(f"     \"{item['sentence']}\"")
+        if item.get("reason"):
+            print(f"     {item['reason']}")
+
+
+def _check_file(store, args) -> int:
+    from .check import check_claim
+
+    failed = 0
+    try:
+        stream = open(args.file, "rb") if args.file != "-" else sys.stdin.buffer
+    except OSError as exc:
+        raise CommandError(f"{args.file}: cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            claim_id = None
+            try:
+                try:
+                    entry = json.loads(line.decode("utf-8-sig"))
+                except UnicodeDecodeError:
+                    raise ValueError("not valid UTF-8") from None
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+                if not isinstance(entry, dict):
+                    raise ValueError("each line must be a JSON object")
+                claim_id = entry.get("id")
+                claim = entry.get("claim")
+                if not isinstance(claim, str):
+                    raise ValueError("claim is missing" if claim is None else "claim must be a string")
+                for name in ("claim_date", "as_of"):
+                    if entry.get(name) is not None and not isinstance(entry[name], str):
+                        raise ValueError(f"{name} must be a string")
+                verdict = check_claim(store, claim, claim_date=entry.get("claim_date", args.claim_date),
+                                      as_of=entry.get("as_of", args.as_of)).to_dict()
+            except ValueError as exc:
+                failed += 1
+                _err(f"{args.file}:{number}: {exc}")
+                if args.json:
+                    print(json.dumps({"id": claim_id, "line": number, "error": str(exc)}, ensure_ascii=False))
+                continue
+            if verdict.get("id") is not None and verdict["id"] != claim_id:
+                verdict["check_id"] = verdict["id"]
+            verdict["id"] = claim_id
+            if args.json:
+                print(json.dumps(verdict, ensure_ascii=False), flush=True)
+            else:
+                print(f"{claim_id if claim_id is not None else number}: {verdict['verdict']} "
+                      f"({verdict['confidence']:.2f})  {verdict['claim']}")
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def cmd_check(args, config: Config) -> int:
+    if bool(args.claim) == bool(args.file):
+        raise CommandError("give either a CLAIM or --file CLAIMS.jsonl")
+    from .check import check_claim
+
+    store = open_cli_store(config)
+    try:
+        if args.file:
+            return _check_file(store, args)
+        try:
+            verdict = check_claim(store, args.claim, claim_date=args.claim_date, as_of=args.as_of).to_dict()
+        except ValueError as exc:
+            raise CommandError(f"check: {exc}") from None
+        if args.json:
+            print(json.dumps(verdict, ensure_ascii=False, indent=2))
+        else:
+            _print_verdict(verdict)
+        return EXIT_OK
+    finally:
+        store.close()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# timeline, serve, indexes
+
+
+def cmd_timeline(args, config: Config) -> int:
+    if not (args.query or args.entity):
+        raise CommandError("give a QUERY and/or --entity")
+    from .timeline import build_timeline
+
+    store = open_cli_store(config)
+    try:
+        try:
+            timeline = build_timeline(store, query=args.query, entity=args.entity, date_from=args.date_from,
+                                      date_to=args.date_to, as_of=args.as_of)
+        except ValueError as exc:
+            raise CommandError(f"timeline: {exc}") from None
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(timeline, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    events = timeline.get("events") or []
+    if not events:
+        print("no dated events found")
+    for event in events:
+        source = ", ".join(str(part) for part in (event.get("publisher") or event.get("source_id"),
+                                                  event.get("published_at")) if part)
+        print(f"{event.get('date')} ({event.get('granularity')})  {event.get('sentence')}  [{source}]")
+        if event.get("conflict"):
+            print(f"    CONFLICT: {event.get('conflict_reason')}")
+    return EXIT_OK
+
+
+def cmd_serve(args, config: Config) -> int:
+    try:
+        from . import create_app
+    except ImportError as exc:
+        raise CommandError(f"the web app is not available: {exc}") from None
+    app = create_app()
+    app.run(host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_indexes(args, config: Config) -> int:
+    try:
+        from . import indexes_cli
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.endswith("indexes_cli"):
+            raise CommandError("indexes commands are not available: factcheck.indexes_cli is missing") from None
+        raise CommandError(f"indexes commands are not available: {exc}") from None
+    store = open_cli_store(config)
+    try:
+        if args.action == "status":
+            status = indexes_cli.status(store)
+            if isinstance(status, dict):
+                for key, value in status.items():
+                    print(f"{key}: {json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value}")
+            else:
+                print(status)
+        else:
+            result = getattr(indexes_cli, args.action)(store)
+            print(f"indexes {args.action}: done" + (f" ({result})" if result not in (None, True) else ""))
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m factcheck", description="Claim fact-checking service.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ingest = commands.add_parser("ingest", help="ingest files, directories and http(s) URLs")
+    ingest.add_argument("inputs", nargs="+", metavar="PATH|URL",
+                        help=".json, .jsonl, .txt, .html files, directories of them, or http(s) URLs")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    check = commands.add_parser("check", help="check a claim (or a JSONL file of claims)")
+    check.add_argument("claim", nargs="?", help="the claim to check")
+    check.add_argument("--file", help='JSONL file, one {"id", "claim", "claim_date"?, "as_of"?} per line ("-" = stdin)')
+    check.add_argument("--claim-date", help="when the claim was made (anchors relative dates)")
+    check.add_argument("--as-of", help="ignore sources published after this date")
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.set_defaults(handler=cmd_check)
+
+    timeline = commands.add_parser("timeline", help="dated events about a topic or entity")
+    timeline.add_argument("query", nargs="?", help="words to search for")
+    timeline.add_argument("--entity", help="an entity name")
+    timeline.add_argument("--from", dest="date_from", help="first day (ISO date)")
+    timeline.add_argument("--to", dest="date_to", help="last day (ISO date)")
+    timeline.add_argument("--as-of", help="ignore sources published after this date")
+    timeline.add_argument("--json", action="store_true", help="print the timeline as JSON")
+    timeline.set_defaults(handler=cmd_timeline)
+
+    serve = commands.add_parser("serve", help="run the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.set_defaults(handler=cmd_serve)
+
+    indexes = commands.add_parser("indexes", help="manage the search indexes")
+    indexes.add_argument("action", choices=("create", "status", "migrate"))
+    indexes.set_defaults(handler=cmd_indexes)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """Run one command; return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the problem
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILED
+    try:
+        config = Config.from_env()
+        return args.handler(args, config)
+    except CommandError as exc:
+        _err(f"error: {exc}")
+    except StoreUnavailable as exc:
+        _err(f"error: the store is unavailable: {exc}; try again later")
+    except StoreError as exc:
+        _err(f"error: store error: {exc}")
+    except ValueError as exc:  # bad settings in the environment, bad dates
+        _err(f"error: {exc}")
+    except ImportError as exc:  # a module of the tree is missing or broken: say which, no traceback
+        _err(f"error: {exc}")
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

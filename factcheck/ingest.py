@@ -1,0 +1,618 @@
+"""Read files and URLs into sources, extract their passages and store them.
+
+Flow: readers (`iter_path`, `iter_url`) yield `RawItem`s (a raw record or the reason it could not be read, with
+its origin "file.jsonl:12"); `validate_record` turns a raw record into a `Source`; `ingest_records` /
+`ingest_paths` extract passages and call `store.add_source`. Everything streams: a JSONL file is read a line at
+a time, so memory stays bounded by the largest single record.
+
+Encoding policy: files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured). There is no silent
+cp1252/Latin-1 fallback, because it would store mojibake without anyone noticing; a file that is not valid
+UTF-8 is rejected with the byte offset, and a file with NUL bytes in its first KB is rejected as binary. HTML may
+declare another charset (<meta charset>), which is then used.
+"""
+from __future__ import annotations
+
+import codecs
+import hashlib
+import http.client
+import ipaddress
+import json
+import os
+import re
+import socket
+import ssl
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+from urllib.parse import urljoin, urlsplit
+
+from .config import Config
+from .models import Source
+from .store.base import StoreError, StoreUnavailable
+
+SUPPORTED_SUFFIXES = (".json", ".jsonl", ".txt", ".html", ".htm")
+MAX_ERRORS = 200
+MAX_REDIRECTS = 5
+ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+# C0/C1 controls except \t and \n, lone surrogates and stray byte-order marks; \r is handled before this runs.
+_UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
+_TIME_IN_TEXT = re.compile(r"\d:\d\d|T\d\d|\b(?:am|pm|noon|midnight)\b", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+class IngestError(Exception):
+    """A record or an input that cannot be ingested; `reason` is a complete sentence naming the field."""
+
+    def __init__(self, field: Optional[str], reason: str):
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+@dataclass
+class RawItem:
+    """One raw record with where it came from, or the reason it could not be read."""
+
+    item: str
+    record: Optional[dict] = None
+    error: Optional[str] = None
+
+
+@dataclass
+class IngestReport:
+    """What a batch did: counts, the first MAX_ERRORS errors, and where it stopped if the store went away."""
+
+    added: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[dict] = field(default_factory=list)
+    added_ids: list[str] = field(default_factory=list)
+    stopped: Optional[str] = None
+    not_attempted: list[str] = field(default_factory=list)
+
+    def add_error(self, item: str, reason: str) -> None:
+        self.failed += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append({"item": item, "reason": reason})
+
+    @property
+    def errors_dropped(self) -> int:
+        return self.failed - len(self.errors)
+
+    def summary(self) -> str:
+        return f"added {self.added}, unchanged {self.unchanged}, failed {self.failed}"
+
+    def to_dict(self) -> dict:
+        return {"added": self.added, "unchanged": self.unchanged, "failed": self.failed,
+                "errors": list(self.errors), "errors_dropped": self.errors_dropped,
+                "stopped": self.stopped, "not_attempted": list(self.not_attempted)}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Validation and normalisation
+
+
+def normalise_text(text: str) -> str:
+    """NFC, \\n line ends, no control characters (tabs and newlines kept), no surrounding whitespace."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _UNWANTED_CHARS.sub("", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def content_hash(text: str) -> str:
+    """sha256 hex of the (normalised) text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _optional_str(raw: dict, name: str, max_chars: int) -> Optional[str]:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise IngestError(name, f"{name} must be a string, not {_type_name(value)}")
+    value = " ".join(normalise_text(value).split())
+    if len(value) > max_chars:
+        raise IngestError(name, f"{name} is {len(value):,} characters; the limit is {max_chars:,}")
+    return value or None
+
+
+def _type_name(value) -> str:
+    return {dict: "an object", list: "a list", bool: "true/false", int: "a number", float: "a number",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def normalise_published_at(value) -> Optional[str]:
+    """An ISO string: a date "2024-05-14" for a date-only input, else a datetime keeping any given offset."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise IngestError("published_at", f"published_at must be a string, not {_type_name(value)}")
+    value = value.strip()
+    if not value:
+        return None
+    from .extract.dates import parse_datetime
+
+    try:
+        parsed = parse_datetime(value)
+    except ValueError as exc:
+        reason = str(exc) or "not a date"
+        if value not in reason:
+            reason = f"{reason} ({value!r})"
+        raise IngestError("published_at", f"published_at: {reason}") from None
+    if parsed is None:
+        return None
+    date_only = (parsed.tzinfo is None and (parsed.hour, parsed.minute, parsed.second, parsed.microsecond)
+                 == (0, 0, 0, 0) and not _TIME_IN_TEXT.search(value))
+    return parsed.date().isoformat() if date_only else parsed.isoformat()
+
+
+def validate_record(raw: dict, config: Config) -> Source:
+    """Check and normalise one raw record into a Source; raise IngestError(field, reason) when it is unusable."""
+    if not isinstance(raw, dict):
+        raise IngestError(None, f"a record must be a JSON object, not {_type_name(raw)}")
+    if "text" not in raw or raw["text"] is None:
+        raise IngestError("text", "text is missing")
+    text = raw["text"]
+    if not isinstance(text, str):
+        raise IngestError("text", "text must be a string")
+    # chars <= bytes, so only texts near the limit need the (costly) exact count
+    if len(text) * 4 > config.max_text_bytes:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > config.max_text_bytes:
+            raise IngestError("text", f"text is {size:,} bytes; the limit is {config.max_text_bytes:,}")
+    text = normalise_text(text)
+    if not text:
+        raise IngestError("text", "text is empty")
+    digest = content_hash(text)
+
+    source_id = raw.get("id")
+    if source_id is None:
+        source_id = "src-" + digest[:16]
+    elif not isinstance(source_id, str) or not ID_PATTERN.fullmatch(source_id):
+        shown = source_id if isinstance(source_id, str) else _type_name(source_id)
+        raise IngestError("id", f"id {shown!r:.60} is not valid: use 1-200 characters of letters, digits, "
+                                "'.', '_', ':' or '-'")
+    return Source(
+        id=source_id,
+        text=text,
+        content_hash=digest,
+        url=_optional_str(raw, "url", 2048),
+        publisher=_optional_str(raw, "publisher", 300),
+        published_at=normalise_published_at(raw.get("published_at")),
+        title=_optional_str(raw, "title", 1000),
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def decode_bytes(data: bytes, *, declared: Optional[str] = None) -> str:
+    """Decode file content as UTF-8 (BOMs honoured; `declared` charset used when given); IngestError if not text."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            text = "\x00"
+        if "\x00" in text[:512]:  # random bytes that merely start like a UTF-16 byte-order mark
+            raise IngestError(None, "not a text file (binary content)")
+        return text
+    if b"\x00" in data[:1024]:
+        raise IngestError(None, "not a text file (binary content)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    if declared:
+        try:
+            if codecs.lookup(declared).name != "utf-8":
+                return data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    raise IngestError(None, f"not valid UTF-8 (byte 0x{data[utf8_error.start]:02X} at offset "
+                            f"{utf8_error.start:,}); save the file as UTF-8")
+
+
+def _html_charset(data: bytes) -> Optional[str]:
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii") if match else None
+
+
+def html_to_record(html: str, url: Optional[str] = None) -> dict:
+    """Main text and metadata (title, date, site name, canonical url) of an HTML page, via trafilatura."""
+    import trafilatura
+
+    document = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+        date_extraction_params={"extensive_search": False, "original_date": True})
+    if document is None:
+        raise IngestError("text", "no main text found in the HTML")
+    data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    if not (data.get("text") or "").strip():
+        raise IngestError("text", "no main text found in the HTML")
+    return {"text": data["text"], "title": data.get("title"), "published_at": data.get("date"),
+            "publisher": data.get("sitename") or data.get("hostname"), "url": data.get("url") or url}
+
+
+def _title_from_text(text: str) -> Optional[str]:
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if len(lines) > 1 and lines[0] and len(lines[0]) <= 150:
+        return lines[0]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# File readers
+
+
+def _records_from_json_value(value, item: str) -> Iterator[RawItem]:
+    if isinstance(value, list):
+        for index, record in enumerate(value):
+            yield RawItem(f"{item}[{index}]", record=record)
+    else:
+        yield RawItem(item, record=value)
+
+
+def _check_size(path: Path, limit: int, what: str) -> None:
+    size = path.stat().st_size
+    if size > limit:
+        raise IngestError("text", f"{what} is {size:,} bytes; the limit is {limit:,}")
+
+
+def iter_jsonl(stream, item: str, config: Config) -> Iterator[RawItem]:
+    """One RawItem per non-blank line of a binary stream; an over-long line is skipped without being held."""
+    line_limit = 2 * config.max_text_bytes + 65_536  # JSON escapes may double a text
+    number = 0
+    while True:
+        line = stream.readline(line_limit)
+        if not line:
+            return
+        number += 1
+        label = f"{item}:{number}"
+        if not line.endswith(b"\n") and len(line) >= line_limit:
+            while True:  # skip the rest of the line in bounded chunks
+                rest = stream.readline(1_048_576)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield RawItem(label, error=f"line is longer than {line_limit:,} bytes "
+                                       f"(the text limit is {config.max_text_bytes:,} bytes)")
+            continue
+        if number == 1 and line.startswith(codecs.BOM_UTF8):
+            line = line[len(codecs.BOM_UTF8):]
+        if not line.strip():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield RawItem(label, error=f"not valid UTF-8 (byte 0x{line[exc.start]:02X} at column {exc.start + 1})")
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield RawItem(label, error=f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        yield RawItem(label, record=record)
+
+
+def iter_path(path: Path, config: Config, item: Optional[str] = None) -> Iterator[RawItem]:
+    """Raw records of one supported file."""
+    item = item or str(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".jsonl":
+            with path.open("rb") as stream:
+                yield from iter_jsonl(stream, item, config)
+            return
+        if suffix == ".json":
+            _check_size(path, 4 * config.max_text_bytes + 1_048_576, "the JSON file")
+            text = decode_bytes(path.read_bytes())
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise IngestError(None, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+            yield from _records_from_json_value(value, item)
+        elif suffix == ".txt":
+            _check_size(path, config.max_text_bytes, "text")
+            text = decode_bytes(path.read_bytes())
+            yield RawItem(item, record={"text": text, "title": _title_from_text(text)})
+        elif suffix in (".html", ".htm"):
+            _check_size(path, config.url_max_bytes, "the HTML file")
+            data = path.read_bytes()
+            yield RawItem(item, record=html_to_record(decode_bytes(data, declared=_html_charset(data))))
+        else:
+            raise IngestError(None, f"unsupported file type {suffix or '(no suffix)'!r}; supported: "
+                                    + ", ".join(SUPPORTED_SUFFIXES))
+    except IngestError as exc:
+        yield RawItem(item, error=exc.reason)
+    except OSError as exc:
+        yield RawItem(item, error=f"cannot read the file: {exc.strerror or exc}")
+
+
+def _supported_files(directory: Path) -> list[Path]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(Path(root) / name for name in files
+                     if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES)
+    return sorted(found)
+
+
+def is_url(value: str) -> bool:
+    """True for anything that looks like scheme://..., which is then fetched (or refused) rather than opened."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value) is not None
+
+
+def iter_input(value: str, config: Config) -> Iterator[RawItem]:
+    """Raw records of a path (file or directory) or URL given on the command line."""
+    if is_url(value):
+        yield from iter_url(value, config)
+        return
+    path = Path(value)
+    if path.is_dir():
+        files = _supported_files(path)
+        if not files:
+            yield RawItem(value, error="no supported files (" + ", ".join(SUPPORTED_SUFFIXES) + ") in the directory")
+        for file in files:
+            yield from iter_path(file, config)
+    elif path.exists():
+        yield from iter_path(path, config, item=value)
+    else:
+        yield RawItem(value, error="no such file or directory")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# URL fetching: http/https only, public addresses only (unless allowed), every redirect hop re-checked, the
+# connection pinned to the address that was checked (so a second DNS answer cannot swap in a private one).
+
+
+@dataclass
+class FetchedPage:
+    url: str
+    content_type: str
+    charset: Optional[str]
+    body: bytes
+
+
+def _forbidden_kind(address: ipaddress._BaseAddress) -> Optional[str]:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    for kind in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
+        if getattr(address, f"is_{kind}"):
+            return kind.replace("_", "-")
+    if not address.is_global:
+        return "not public"
+    return None
+
+
+def resolve_allowed(host: str, port: int, config: Config) -> list[str]:
+    """The host's addresses, or IngestError if it does not resolve or any address is private (unless allowed)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise IngestError("url", f"cannot resolve host {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    addresses = []
+    for info in infos:
+        address = info[4][0]
+        if not config.allow_private_urls:
+            kind = _forbidden_kind(ipaddress.ip_address(address.split("%")[0]))
+            if kind:
+                raise IngestError("url", f"refused: private address {address} ({kind}); "
+                                         "set FACTCHECK_ALLOW_PRIVATE_URLS=1 to allow")
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _connection_error(exc: Exception, timeout: int) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"timed out after {timeout} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {exc.reason or exc}"
+    return f"cannot connect: {getattr(exc, 'strerror', None) or exc}"
+
+
+def fetch_url(url: str, config: Config) -> FetchedPage:
+    """GET a URL within the time and size limits, following up to MAX_REDIRECTS checked redirects."""
+    deadline = time.monotonic() + config.url_timeout
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(current)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise IngestError("url", f"refused: only http and https URLs are fetched, not {scheme}:")
+        if not parts.hostname:
+            raise IngestError("url", "the URL has no host")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise IngestError("url", "the URL has an invalid port") from None
+        addresses = resolve_allowed(parts.hostname, port, config)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+        last_error = None
+        for address in addresses:
+            connection = connection_class(parts.hostname, port, address, max(0.1, deadline - time.monotonic()))
+            try:
+                connection.request("GET", path, headers={
+                    "User-Agent": "factcheck-ingest/1.0",
+                    "Accept": "text/html,application/xhtml+xml,text/plain,application/json;q=0.9,*/*;q=0.1",
+                    "Accept-Encoding": "identity"})
+                response = connection.getresponse()
+            except (OSError, http.client.HTTPException) as exc:
+                connection.close()
+                last_error = exc
+                continue
+            try:
+                if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                    current = urljoin(current, response.getheader("Location"))
+                    break
+                if response.status >= 400:
+                    raise IngestError("url", f"HTTP {response.status} {response.reason}".strip())
+                body = _read_limited(response, config, deadline)
+                content_type = response.headers.get_content_type() if response.getheader("Content-Type") else ""
+                return FetchedPage(current, content_type, response.headers.get_content_charset(), body)
+            finally:
+                connection.close()
+        else:
+            raise IngestError("url", _connection_error(last_error, config.url_timeout))
+    raise IngestError("url", f"more than {MAX_REDIRECTS} redirects")
+
+
+def _read_limited(response, config: Config, deadline: float) -> bytes:
+    limit = config.url_max_bytes
+    declared = response.getheader("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise IngestError("url", f"page is {int(declared):,} bytes; the limit is {limit:,}")
+    chunks, total = [], 0
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise IngestError("url", f"timed out after {config.url_timeout} s")
+            chunk = response.read1(65_536) if hasattr(response, "read1") else response.read(65_536)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise IngestError("url", f"page is larger than the limit of {limit:,} bytes")
+            chunks.append(chunk)
+    except (OSError, http.client.HTTPException) as exc:
+        raise IngestError("url", _connection_error(exc, config.url_timeout)) from None
+    return b"".join(chunks)
+
+
+def iter_url(url: str, config: Config) -> Iterator[RawItem]:
+    """Raw records of a URL: HTML through trafilatura, text/plain as text, JSON/JSONL as records."""
+    try:
+        page = fetch_url(url, config)
+        body, kind = page.body, page.content_type
+        if not kind:  # sniff when the server does not say
+            start = body.lstrip()[:1]
+            kind = "text/html" if start == b"<" else "application/json" if start in (b"{", b"[") else "text/plain"
+        if kind in ("text/html", "application/xhtml+xml"):
+            text = decode_bytes(body, declared=page.charset or _html_charset(body))
+            record = html_to_record(text, url=page.url)
+            record["url"] = record.get("url") or page.url
+            yield RawItem(url, record=record)
+        elif kind == "text/plain":
+            text = decode_bytes(body, declared=page.charset)
+            yield RawItem(url, record={"text": text, "url": page.url, "title": _title_from_text(text)})
+        elif kind in ("application/json",) or kind.endswith("+json"):
+            try:
+                value = json.loads(decode_bytes(body, declared=page.charset))
+            except json.JSONDecodeError as exc:
+                raise IngestError(None, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+            for raw in _records_from_json_value(value, url):
+                if isinstance(raw.record, dict):
+                    raw.record.setdefault("url", page.url)
+                yield raw
+        elif kind in ("application/x-ndjson", "application/jsonl", "application/x-jsonlines"):
+            import io
+
+            yield from iter_jsonl(io.BytesIO(body), url, config)
+        else:
+            raise IngestError(None, f"unsupported content type {kind}")
+    except IngestError as exc:
+        yield RawItem(url, error=exc.reason)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Batches
+
+Progress = Callable[[str, str], None]  # (item, outcome: "added" | "unchanged" | "failed")
+
+
+def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Optional[Progress] = None,
+                 remaining: Optional[Callable[[], list[str]]] = None) -> IngestReport:
+    """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap)."""
+    from .extract import extract_passages
+
+    report = IngestReport()
+    for raw in items:
+        outcome = "failed"
+        try:
+            if raw.error is not None:
+                raise IngestError(None, raw.error)
+            source = validate_record(raw.record, config)
+            if store.has_source(source.id):
+                outcome = "unchanged"
+            else:
+                try:
+                    passages = extract_passages(source.id, source.text, source.published_at)
+                except Exception as exc:  # an extractor bug must not sink the batch; report it against the item
+                    raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
+                outcome = "added" if store.add_source(source, passages) else "unchanged"
+                if outcome == "added":
+                    report.added_ids.append(source.id)
+        except IngestError as exc:
+            report.add_error(raw.item, exc.reason)
+        except StoreUnavailable as exc:
+            report.add_error(raw.item, f"store unavailable: {exc}")
+            report.stopped = f"store unavailable: {exc}"
+            report.not_attempted = [f"everything after {raw.item}"] + (remaining() if remaining else [])
+            if progress:
+                progress(raw.item, outcome)
+            break
+        except StoreError as exc:
+            report.add_error(raw.item, f"store error: {exc}")
+        else:
+            if outcome == "added":
+                report.added += 1
+            else:
+                report.unchanged += 1
+        if progress:
+            progress(raw.item, outcome)
+    return report
+
+
+def ingest_records(store, records: Iterable[dict], config: Config,
+                   progress: Optional[Progress] = None) -> IngestReport:
+    """Ingest raw record dicts (an iterable, consumed lazily); items are named by their id or position."""
+    def items() -> Iterator[RawItem]:
+        for number, record in enumerate(records, start=1):
+            given_id = record.get("id") if isinstance(record, dict) else None
+            label = given_id if isinstance(given_id, str) and given_id else f"record {number}"
+            yield RawItem(label, record=record)
+
+    return ingest_items(store, items(), config, progress)
+
+
+def ingest_paths(store, paths_or_urls: Iterable[str], config: Config,
+                 progress: Optional[Progress] = None) -> IngestReport:
+    """Ingest files, directories (their supported files, sorted) and http(s) URLs."""
+    pending = [str(value) for value in paths_or_urls]
+    position = {"next": 0}
+
+    def items() -> Iterator[RawItem]:
+        while position["next"] < len(pending):
+            value = pending[position["next"]]
+            position["next"] += 1
+            yield from iter_input(value, config)
+
+    return ingest_items(store, items(), config, progress, remaining=lambda: pending[position["next"]:])
