@@ -1,0 +1,143 @@
+"""factcheck: check claims against dated news sources.
+
+`create_app()` builds the Flask app. Flask is imported inside it, not at module level, because every
+`factcheck.*` import runs this file first and nothing below the web layer should pull in Flask.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import secrets
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from .config import Config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flask import Flask
+
+    from .store import Store
+
+__all__ = ["create_app", "load_demo", "resolve_config", "DEMO_CORPUS"]
+
+DEMO_CORPUS = Path(__file__).parent / "demo" / "wikinews.jsonl"
+MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+
+
+def resolve_config(config: Union[Config, dict, None] = None) -> tuple[Config, dict]:
+    """A Config (from the environment unless given) and the Flask settings (UPPER_CASE keys) of a dict."""
+    if isinstance(config, Config):
+        return config, {}
+    base = Config.from_env()
+    overrides = dict(config or {})
+    flask_settings = {key: overrides.pop(key) for key in list(overrides) if key.isupper()}
+    known = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown configuration field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return dataclasses.replace(base, **overrides), flask_settings
+
+
+def create_app(config: Union[Config, dict, None] = None) -> "Flask":
+    """Build the app: configuration, one store for the app's lifetime, blueprints and error handlers."""
+    from flask import Flask
+
+    from . import api, web
+    from .store import open_store
+
+    settings, flask_settings = resolve_config(config)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        FACTCHECK_CONFIG=settings,
+    )
+    app.config.update(flask_settings)
+    app.json.sort_keys = False
+
+    store = open_store(settings)
+    app.extensions["factcheck_store"] = store
+    app.extensions["factcheck_config"] = settings
+    # Flask has no app-level teardown (teardown_appcontext runs per request), so the store is closed when the
+    # app object goes away or, at the latest, when the interpreter exits.
+    weakref.finalize(app, store.close)
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(api.bp)
+    _register_error_handlers(app)
+    app.after_request(_security_headers)
+    return app
+
+
+def _wants_problem_json() -> bool:
+    from flask import request
+
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _register_error_handlers(app: "Flask") -> None:
+    """Translate every error once, at the edge: problem+json under /api, a small HTML page elsewhere."""
+    from werkzeug.exceptions import HTTPException, InternalServerError
+
+    from . import api, web
+    from .store import StoreUnavailable
+
+    def respond(status: int, title: str, detail: str, headers: dict | None = None, errors=None):
+        if _wants_problem_json():
+            return api.problem(status, detail, title=title, errors=errors, headers=headers)
+        return web.error_page(status, title, detail, headers=headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # Keep headers such as Allow (405); drop the HTML Content-Type werkzeug would send.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return respond(exc.code or 500, exc.name, exc.description or exc.name, headers)
+
+    @app.errorhandler(StoreUnavailable)
+    def store_unavailable(exc: StoreUnavailable):
+        app.logger.warning("store unavailable: %s", exc)
+        retry_after = max(1, int(getattr(exc, "retry_after", 5) or 5))
+        return respond(503, "Service Unavailable",
+                       f"The data store is unavailable right now; try again in {retry_after} seconds.",
+                       {"Retry-After": str(retry_after)})
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled above, kept for safety
+            return http_error(exc)
+        app.logger.exception("unhandled error on %s", _request_line())
+        err = InternalServerError()
+        return respond(500, err.name, "Something went wrong on our side; the error has been logged.")
+
+
+def _request_line() -> str:
+    from flask import request
+
+    return f"{request.method} {request.path}"
+
+
+def _security_headers(response):
+    """Defence in depth against injected markup: no scripts at all, styles and images from here only."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
+            "frame-ancestors 'none'")
+    return response
+
+
+def load_demo(store: "Store", config: Config) -> int:
+    """Ingest the bundled Wikinews corpus into an empty store when config.load_demo; return sources added."""
+    if not config.load_demo or store.stats().get("sources", 0) > 0:
+        return 0
+    from .ingest import ingest_records
+
+    with DEMO_CORPUS.open(encoding="utf-8") as handle:
+        records = (json.loads(line) for line in handle if line.strip())
+        report = ingest_records(store, records, config)
+    added = report.added if isinstance(report.added, int) else len(report.added)
+    print(f"loaded demo corpus: {added} sources")
+    return added
