@@ -144,8 +144,9 @@ def normalise_published_at(value) -> Optional[str]:
         raise IngestError("published_at", f"published_at: {reason}") from None
     if parsed is None:
         return None
-    date_only = (parsed.tzinfo is None and (parsed.hour, parsed.minute, parsed.second, parsed.microsecond)
-                 == (0, 0, 0, 0) and not _TIME_IN_TEXT.search(value))
+    # the parser may hand back midnight (even with a default zone) for "2024-05-14": keep it a plain date
+    date_only = ((parsed.hour, parsed.minute, parsed.second, parsed.microsecond) == (0, 0, 0, 0)
+                 and not _TIME_IN_TEXT.search(value))
     return parsed.date().isoformat() if date_only else parsed.isoformat()
 
 
