@@ -223,8 +223,10 @@ def cmd_serve(args, config: Config) -> int:
 
 
 def cmd_indexes(args, config: Config) -> int:
+    import importlib
+
     try:
-        from . import indexes_cli
+        indexes_cli = importlib.import_module("factcheck.indexes_cli")
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.endswith("indexes_cli"):
             raise CommandError("indexes commands are not available: factcheck.indexes_cli is missing") from None
