@@ -91,7 +91,7 @@ def test_ingest_mixed_batch(cli, tmp_path):
     assert f"{data / 'batch.jsonl'}:3: text is missing" in errors
     assert f"{data / 'batch.jsonl'}:4: text is empty" in errors
     assert f"{data / 'batch.jsonl'}:5: text must be a string" in errors
-    assert f"{data / 'batch.jsonl'}:6: published_at: " in errors
+    assert f"{data / 'batch.jsonl'}:6: published_at: impossible date" in errors
     assert f"{data / 'broken.json'}: invalid JSON" in errors
     assert f"{data / 'binary.txt'}: not a text file (binary content)" in errors
     assert f"{data / 'latin1.txt'}: not valid UTF-8" in errors

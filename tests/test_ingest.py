@@ -145,7 +145,7 @@ def test_validate_impossible_published_at(standins, config):
     with pytest.raises(IngestError) as caught:
         validate_record({"text": "ok", "published_at": "31 February 2024"}, config)
     assert caught.value.field == "published_at"
-    assert caught.value.reason.startswith("published_at: ")
+    assert caught.value.reason.startswith("published_at: impossible date")
     assert "February" in caught.value.reason
 
 
@@ -194,7 +194,7 @@ def test_jsonl_batch_goes_on_after_bad_lines(standins, store, config, tmp_path):
     assert reasons[f"{path}:3"] == "text is missing"
     assert reasons[f"{path}:5"] == "text is empty"
     assert reasons[f"{path}:6"] == "text must be a string"
-    assert reasons[f"{path}:7"].startswith("published_at: ")
+    assert reasons[f"{path}:7"].startswith("published_at: impossible date")
     assert stored_ids(store) == {"good-1", "good-2"}
     assert store.get_passages("good-1")
 
