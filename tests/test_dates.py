@@ -1,0 +1,348 @@
+"""Table-driven tests for factcheck.extract.dates (no network, no shared data)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from factcheck.extract.dates import NO_ANCHOR_NOTE, date_range, extract_dates, parse_datetime
+
+TUE = date(2024, 5, 14)   # Tuesday 14 May 2024
+WED = date(2024, 5, 15)   # Wednesday 15 May 2024
+
+
+def only(text, anchor):
+    found = extract_dates(text, anchor)
+    assert len(found) == 1, [(d.text, d.value) for d in found]
+    return found[0]
+
+
+# sentence, anchor, expected span text, value, granularity, type
+CASES = [
+    # weekdays, tense-aware
+    ("The talks are scheduled on Tuesday in Geneva.", TUE, "Tuesday", "2024-05-14", "day", "date"),
+    ("The two sides met on Tuesday in Geneva.", WED, "Tuesday", "2024-05-14", "day", "date"),
+    ("The two sides will meet on Tuesday in Geneva.", WED, "Tuesday", "2024-05-21", "day", "date"),
+    ("The leaders will meet on Friday.", TUE, "Friday", "2024-05-17", "day", "date"),
+    ("The minister said on Friday that talks had stalled.", TUE, "Friday", "2024-05-10", "day", "date"),
+    ("Officials met on Tuesday.", TUE, "Tuesday", "2024-05-14", "day", "date"),
+    ("The vote is due on Thursday.", TUE, "Thursday", "2024-05-16", "day", "date"),
+    ("The summit is expected to open on Monday.", TUE, "Monday", "2024-05-20", "day", "date"),
+    ("Markets rallied on Monday.", TUE, "Monday", "2024-05-13", "day", "date"),
+    ("Talks on Wednesday in Geneva.", TUE, "Wednesday", "2024-05-15", "day", "date"),   # no cue: closest
+    ("Talks on Saturday in Geneva.", WED, "Saturday", "2024-05-18", "day", "date"),     # no cue: closest
+    ("Talks on Sunday in Geneva.", date(2024, 5, 16), "Sunday", "2024-05-19", "day", "date"),
+    ("Talks on Monday in Geneva.", date(2024, 5, 17), "Monday", "2024-05-20", "day", "date"),
+    ("They spoke last Tuesday.", TUE, "last Tuesday", "2024-05-07", "day", "date"),
+    ("They meet next Tuesday.", TUE, "next Tuesday", "2024-05-21", "day", "date"),
+    ("He said the talks will resume on Friday.", TUE, "Friday", "2024-05-17", "day", "date"),
+    ("On Friday, the minister announced the deal.", TUE, "Friday", "2024-05-10", "day", "date"),
+    ("On Friday, the minister will announce the deal.", TUE, "Friday", "2024-05-17", "day", "date"),
+    ("Protests continued on Sunday night.", TUE, "Sunday night", "2024-05-12", "day", "date"),
+    # months without a year
+    ("They met last November.", TUE, "last November", "2023-11", "month", "date"),
+    ("The fund opens next March.", TUE, "next March", "2025-03", "month", "date"),
+    ("The election will be held in June.", TUE, "June", "2024-06", "month", "date"),
+    ("The election was held in June.", TUE, "June", "2023-06", "month", "date"),
+    ("The law was passed in March.", TUE, "March", "2024-03", "month", "date"),
+    ("Elections in June.", TUE, "June", "2024-06", "month", "date"),
+    ("Prices rose sharply in mid-May.", TUE, "mid-May", "2024-05", "month", "date"),
+    ("Talks will run from May to July.", TUE, "May to July", "2024-05", "month", "date"),
+    ("The deal was signed on 13 March.", date(2024, 3, 14), "13 March", "2024-03-13", "day", "date"),
+    ("Voting ends on 2 January.", date(2024, 12, 20), "2 January", "2025-01-02", "day", "date"),
+    ("The attack happened on December 28.", date(2025, 1, 3), "December 28", "2024-12-28", "day", "date"),
+    # absolute dates
+    ("The treaty was signed on 14 May 2024 in Paris.", None, "14 May 2024", "2024-05-14", "day", "date"),
+    ("The treaty was signed on May 14, 2024 in Paris.", None, "May 14, 2024", "2024-05-14", "day", "date"),
+    ("The report is dated 2024-05-14.", None, "2024-05-14", "2024-05-14", "day", "date"),
+    ("The report is dated 14.05.2024.", None, "14.05.2024", "2024-05-14", "day", "date"),
+    ("The report is dated 14/05/2024.", None, "14/05/2024", "2024-05-14", "day", "date"),
+    ("The report is dated 05/14/2024.", None, "05/14/2024", "2024-05-14", "day", "date"),
+    ("The vote took place on Friday, 12 July 2024.", None, "Friday, 12 July 2024", "2024-07-12", "day", "date"),
+    ("The vote took place on Friday, July 12, 2024.", None, "Friday, July 12, 2024", "2024-07-12", "day", "date"),
+    ("The law takes effect on Jan. 1, 2025.", None, "Jan. 1, 2025", "2025-01-01", "day", "date"),
+    ("It opened on 1 August 2024.", None, "1 August 2024", "2024-08-01", "day", "date"),
+    ("It opened on the 3rd of March 2020.", None, "3rd of March 2020", "2020-03-03", "day", "date"),
+    ("It opened on March 3rd, 2020.", None, "March 3rd, 2020", "2020-03-03", "day", "date"),
+    ("Sales fell in May 2024.", None, "May 2024", "2024-05", "month", "date"),
+    ("Sales fell in Sept. 2023.", None, "Sept. 2023", "2023-09", "month", "date"),
+    ("Sales fell in 2024.", None, "2024", "2024", "year", "date"),
+    ("The 2024 election was close.", None, "2024", "2024", "year", "date"),
+    ("Inflation soared in the 1990s.", None, "the 1990s", "199X", "decade", "date"),
+    ("Inflation soared in the 2020s.", None, "the 2020s", "202X", "decade", "date"),
+    ("Profits rose in Q1 2024.", None, "Q1 2024", "2024-Q1", "quarter", "date"),
+    ("Profits rose in the first quarter of 2024.", None, "the first quarter of 2024", "2024-Q1", "quarter",
+     "date"),
+    ("Profits rose in 2023 Q4.", None, "2023 Q4", "2023-Q4", "quarter", "date"),
+    ("The plant opens in early 2025.", None, "early 2025", "2025", "year", "date"),
+    ("It was built in the late 1980s.", None, "the late 1980s", "198X", "decade", "date"),
+    ("Revenue in fiscal 2023 rose.", None, "fiscal 2023", "2023", "year", "date"),
+    # relative periods
+    ("Prices rose this week.", TUE, "this week", "2024-W20", "week", "date"),
+    ("Prices rose last week.", TUE, "last week", "2024-W19", "week", "date"),
+    ("Prices will rise next week.", TUE, "next week", "2024-W21", "week", "date"),
+    ("Prices will rise next month.", TUE, "next month", "2024-06", "month", "date"),
+    ("Prices rose last month.", TUE, "last month", "2024-04", "month", "date"),
+    ("He arrived yesterday.", TUE, "yesterday", "2024-05-13", "day", "date"),
+    ("He arrives today.", TUE, "today", "2024-05-14", "day", "date"),
+    ("He arrives tomorrow.", TUE, "tomorrow", "2024-05-15", "day", "date"),
+    ("Growth slowed last year.", TUE, "last year", "2023", "year", "date"),
+    ("Growth slowed this year.", TUE, "this year", "2024", "year", "date"),
+    ("Growth will slow later this year.", TUE, "later this year", "2024", "year", "date"),
+    ("Profits fell last quarter.", TUE, "last quarter", "2024-Q1", "quarter", "date"),
+    ("The company was founded three days ago.", TUE, "three days ago", "2024-05-11", "day", "date"),
+    ("The company was founded two years ago.", TUE, "two years ago", "2022", "year", "date"),
+    ("Results are due in two weeks' time.", TUE, "two weeks' time", "2024-W22", "week", "date"),
+    # times
+    ("The talks start at 3 pm on Tuesday.", TUE, "3 pm on Tuesday", "2024-05-14T15:00", "day", "time"),
+    ("Posted May 14, 2024 08:21 PM.", None, "May 14, 2024 08:21 PM", "2024-05-14T20:21", "day", "time"),
+    ("Posted 2024-05-14T20:21:00+08:00.", None, "2024-05-14T20:21:00+08:00", "2024-05-14T20:21", "day", "time"),
+    ("Polls close on Tuesday at 8 p.m.", TUE, "Tuesday at 8 p.m.", "2024-05-14T20:00", "day", "time"),
+    # durations and sets
+    ("He served for three years.", None, "three years", "P3Y", None, "duration"),
+    ("The siege lasted 36 hours.", None, "36 hours", "PT36H", None, "duration"),
+    ("After a 22-hour session, they agreed.", None, "22-hour", "PT22H", None, "duration"),
+    ("The plan spans twenty-five years.", None, "twenty-five years", "P25Y", None, "duration"),
+    ("The ban lasted a fortnight.", None, "a fortnight", "P2W", None, "duration"),
+    ("Talks went on for 90 minutes.", None, "90 minutes", "PT90M", None, "duration"),
+    ("It has grown over the past three years.", None, "the past three years", "P3Y", None, "duration"),
+    ("The fair is held every year.", None, "every year", "P1Y", None, "set"),
+    ("The fee is paid annually.", None, "annually", "P1Y", None, "set"),
+    ("The board meets each week.", None, "each week", "P1W", None, "set"),
+    ("The board meets every two years.", None, "every two years", "P2Y", None, "set"),
+    ("It delivers 15 tankers a year.", None, "a year", "P1Y", None, "set"),
+    ("The council meets twice a month.", None, "twice a month", "P1M", None, "set"),
+]
+
+
+@pytest.mark.parametrize("sentence,anchor,span,value,granularity,type_", CASES)
+def test_extract(sentence, anchor, span, value, granularity, type_):
+    m = only(sentence, anchor)
+    assert m.text == span
+    assert sentence[m.start:m.end] == span
+    assert (m.value, m.granularity, m.type) == (value, granularity, type_)
+    assert m.resolved
+
+
+# relative flag: True for what needed the anchor, False for absolute dates
+@pytest.mark.parametrize("sentence,anchor,relative", [
+    ("The talks are scheduled on Tuesday in Geneva.", TUE, True),
+    ("They met last November.", TUE, True),
+    ("He arrived yesterday.", TUE, True),
+    ("The deal was signed on 13 March.", TUE, True),
+    ("The treaty was signed on 14 May 2024.", TUE, False),
+    ("Sales fell in 2024.", TUE, False),
+])
+def test_relative_flag(sentence, anchor, relative):
+    assert only(sentence, anchor).relative is relative
+
+
+# ranges: value is the first day, range the whole span
+@pytest.mark.parametrize("sentence,span,first,last", [
+    ("The summit runs 10-11 February 2025 in Paris.", "10-11 February 2025", "2025-02-10", "2025-02-11"),
+    ("The summit runs February 10-11, 2025 in Paris.", "February 10-11, 2025", "2025-02-10", "2025-02-11"),
+    ("The summit runs 10 and 11 February 2025.", "10 and 11 February 2025", "2025-02-10", "2025-02-11"),
+    ("The summit runs from 10 to 12 February 2025.", "10 to 12 February 2025", "2025-02-10", "2025-02-12"),
+    ("The summit runs 30 January to 2 February 2025.", "30 January to 2 February 2025", "2025-01-30",
+     "2025-02-02"),
+    ("The summit runs January 30 - February 2, 2025.", "January 30 - February 2, 2025", "2025-01-30",
+     "2025-02-02"),
+    ("The programme ran in 2019-2020.", "2019-2020", "2019-01-01", "2020-12-31"),
+    ("The programme ran in 1990-95.", "1990-95", "1990-01-01", "1995-12-31"),
+])
+def test_ranges(sentence, span, first, last):
+    m = only(sentence, None)
+    assert m.text == span
+    assert m.value == (first if m.granularity == "day" else first[:4])
+    assert (m.range_start, m.range_end) == (first, last)
+
+
+@pytest.mark.parametrize("sentence,anchor,first,last", [
+    ("The talks were held 10-11 February.", date(2025, 2, 20), "2025-02-10", "2025-02-11"),
+    ("The talks were held on Tuesday.", WED, "2024-05-14", "2024-05-14"),
+    ("Sales fell in May 2024.", None, "2024-05-01", "2024-05-31"),
+    ("Sales fell in 2024.", None, "2024-01-01", "2024-12-31"),
+    ("Prices rose last week.", TUE, "2024-05-06", "2024-05-12"),
+    ("Profits rose in Q2 2024.", None, "2024-04-01", "2024-06-30"),
+    ("Inflation soared in the 2020s.", None, "2020-01-01", "2029-12-31"),
+    ("The vote was held on February 29, 2024.", None, "2024-02-29", "2024-02-29"),
+])
+def test_range_fields(sentence, anchor, first, last):
+    m = only(sentence, anchor)
+    assert (m.range_start, m.range_end) == (first, last)
+
+
+# false positives: nothing at all
+@pytest.mark.parametrize("sentence", [
+    "The talks may resume soon.",
+    "May said the deal was good.",
+    "Theresa May resigned as prime minister.",
+    "Thousands march in Paris.",
+    "It was a march for peace.",
+    "Sun Yat-sen founded the party.",
+    "The Sun reported the story.",
+    "Jan Smith said the plan was sound.",
+    "He won for a second time.",
+    "A second round of talks is planned.",
+    "The bill passed 499 votes to 27.",
+    "The ship carried 1204 passengers.",
+    "The score was 48 after a long game.",
+    "The 27 countries agreed.",
+    "Now the work begins.",
+    "The wed couple left.",
+    "The agency has 2000 employees.",
+    "The drug costs $2024 per dose.",
+    "Turnout was 20.24 percent.",
+    "Version 1.2.3 shipped.",
+    "He read The Sunday Times.",
+    "Shoppers flocked to Black Friday sales.",
+    "The 35-year-old man was arrested.",
+    "Wait a minute, he said.",
+    "The daily newspaper ran the story.",
+    "The ratio was 3/4.",
+])
+def test_no_dates(sentence):
+    assert extract_dates(sentence, TUE) == []
+
+
+@pytest.mark.parametrize("sentence,span", [
+    ("The summit is on 05/06/2024.", None),   # ambiguous day/month order: not guessed
+])
+def test_ambiguous_numeric_is_skipped(sentence, span):
+    assert extract_dates(sentence, TUE) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "The treaty was signed on 31 February 2024.",
+    "The treaty was signed on February 30, 2023.",
+    "The treaty was signed on 2023-02-29.",
+])
+def test_impossible_dates(sentence):
+    found = extract_dates(sentence, TUE)
+    assert all(not d.resolved and d.value is None and "impossible date" in d.note for d in found)
+
+
+# no anchor: relative expressions are kept but unresolved; absolute ones still resolve
+@pytest.mark.parametrize("sentence,span", [
+    ("The talks are scheduled on Tuesday in Geneva.", "Tuesday"),
+    ("He arrived yesterday.", "yesterday"),
+    ("Prices rose last week.", "last week"),
+    ("They met last November.", "last November"),
+    ("The company was founded three days ago.", "three days ago"),
+])
+def test_no_anchor_relative(sentence, span):
+    m = only(sentence, None)
+    assert m.text == span
+    assert m.value is None and not m.resolved
+    assert m.note == NO_ANCHOR_NOTE
+
+
+@pytest.mark.parametrize("sentence,value", [
+    ("The deal was signed on 13 March.", "XXXX-03-13"),
+    ("The deal was signed on March 13.", "XXXX-03-13"),
+    ("The deal was signed in June.", "XXXX-06"),
+])
+def test_no_anchor_no_year(sentence, value):
+    m = only(sentence, None)
+    assert m.value == value and not m.resolved
+    assert "year unknown" in m.note
+
+
+def test_datetime_anchor_and_offsets():
+    text = "Officials met on Tuesday and will meet again on 20 May 2024."
+    found = extract_dates(text, datetime(2024, 5, 15, 9, 30, tzinfo=timezone.utc))
+    assert [(d.text, d.value) for d in found] == [("Tuesday", "2024-05-14"), ("20 May 2024", "2024-05-20")]
+    for d in found:
+        assert text[d.start:d.end] == d.text
+
+
+@pytest.mark.parametrize("text,anchor,expected", [
+    ("The talks, which began on Monday, will continue on Thursday.", WED,
+     [("Monday", "2024-05-13"), ("Thursday", "2024-05-16")]),
+    ("The election was held in June. The next one will be held in June.", TUE,
+     [("June", "2023-06"), ("June", "2024-06")]),
+    ("He met her on Friday and they will meet again on Friday.", TUE,
+     [("Friday", "2024-05-10"), ("Friday", "2024-05-17")]),
+])
+def test_tense_per_mention(text, anchor, expected):
+    assert [(d.text, d.value) for d in extract_dates(text, anchor)] == expected
+
+
+def test_several_in_order():
+    text = "Talks began in 2019, stalled last year and resume on 3 June 2024 for three weeks."
+    found = extract_dates(text, TUE)
+    assert [(d.text, d.value, d.type) for d in found] == [
+        ("2019", "2019", "date"), ("last year", "2023", "date"), ("3 June 2024", "2024-06-03", "date"),
+        ("three weeks", "P3W", "duration")]
+
+
+def test_duration_not_a_date():
+    m = only("The rescue took 36 hours.", TUE)
+    assert m.type == "duration" and m.range_start is None and m.granularity is None
+
+
+def test_weekday_mismatch_noted():
+    m = only("It happened on Monday, 12 July 2024.", None)
+    assert m.value == "2024-07-12" and "Friday" in m.note
+
+
+def test_empty():
+    assert extract_dates("", TUE) == []
+    assert extract_dates("No dates here at all.", TUE) == []
+
+
+# ---- parse_datetime ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text,expected", [
+    ("2024-05-14T20:21:00+08:00", datetime(2024, 5, 14, 20, 21, tzinfo=timezone(timedelta(hours=8)))),
+    ("2024-05-14T12:21:00Z", datetime(2024, 5, 14, 12, 21, tzinfo=timezone.utc)),
+    ("2024-05-14", datetime(2024, 5, 14)),
+    ("May 14, 2024 08:21 PM", datetime(2024, 5, 14, 20, 21)),
+    ("14/05/2024", datetime(2024, 5, 14)),
+    ("14 May 2024", datetime(2024, 5, 14)),
+    ("Tue, 14 May 2024 12:00:00 GMT", datetime(2024, 5, 14, 12, 0, tzinfo=timezone.utc)),
+    ("Tuesday, May 14, 2024", datetime(2024, 5, 14)),
+    ("14.05.2024", datetime(2024, 5, 14)),
+])
+def test_parse_datetime(text, expected):
+    assert parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", [None, "", "   "])
+def test_parse_datetime_empty(text):
+    assert parse_datetime(text) is None
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("31 February 2024", "impossible date"),
+    ("February 30, 2023", "impossible date"),
+    ("2023-02-29", "impossible date"),
+    ("hello world", "not a date"),
+    ("yesterday", "relative"),
+    ("May 2024", "no day"),
+    ("2024", "no day"),
+])
+def test_parse_datetime_errors(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_datetime(text)
+
+
+# ---- date_range ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value,granularity,expected", [
+    ("2024-Q2", "quarter", ("2024-04-01", "2024-06-30")),
+    ("2024-05-14", "day", ("2024-05-14", "2024-05-14")),
+    ("2024-05-14T15:00", "day", ("2024-05-14", "2024-05-14")),
+    ("2024-W20", "week", ("2024-05-13", "2024-05-19")),
+    ("2024-02", "month", ("2024-02-01", "2024-02-29")),
+    ("2024", "year", ("2024-01-01", "2024-12-31")),
+    ("202X", "decade", ("2020-01-01", "2029-12-31")),
+    ("199X", None, ("1990-01-01", "1999-12-31")),
+])
+def test_date_range(value, granularity, expected):
+    assert date_range(value, granularity) == expected
+
+
+@pytest.mark.parametrize("value,granularity", [("XXXX-03-13", "day"), ("2024-Q5", "quarter"), ("", "day"),
+                                               ("2024", "fortnight")])
+def test_date_range_errors(value, granularity):
+    with pytest.raises(ValueError):
+        date_range(value, granularity)
