@@ -5,8 +5,11 @@ import json
 import os
 import re
 import sqlite3
+import queue
 import threading
 import uuid
+from contextlib import contextmanager
+from functools import wraps
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
@@ -72,6 +75,15 @@ def fts_query(text: str, max_terms: int = 32) -> str:
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in seen)
 
 
+def _borrowing(method):
+    """Run a store method with a pooled connection lent to this thread (see SqliteStore._use)."""
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._use():
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 def _day(value: Optional[str]) -> Optional[str]:
     return value[:10] if value else None
 
@@ -85,35 +97,59 @@ class SqliteStore:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._conn().executescript(SCHEMA)
+        self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=8)
+        with self._use() as conn:
+            conn.executescript(SCHEMA)
 
     # -- connections -------------------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            except sqlite3.Error as exc:
-                raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
+    # A small pool rather than one connection per thread: a threaded web server starts a thread per request,
+    # and per-thread connections would pile up (two file descriptors each) until close().
+    def _open(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite database {self.path}: {exc}") from exc
         return conn
 
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
+    @contextmanager
+    def _use(self):
+        """Borrow a connection for one operation (nested use in the same thread reuses it)."""
+        held = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = self._open()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            try:
+                self._idle.put_nowait(conn)
+            except queue.Full:
                 conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        return self._local.conn
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                break
 
     # -- sources -----------------------------------------------------------------------------------------
+    @_borrowing
     def add_source(self, source: Source, passages: list[Passage]) -> bool:
         conn = self._conn()
         try:
@@ -149,17 +185,21 @@ class SqliteStore:
                 raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
             raise
 
+    @_borrowing
     def has_source(self, source_id: str) -> bool:
         return self._conn().execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is not None
 
+    @_borrowing
     def get_source(self, source_id: str) -> Optional[Source]:
         row = self._conn().execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return _source(row) if row else None
 
+    @_borrowing
     def get_passages(self, source_id: str) -> list[Passage]:
         rows = self._conn().execute("SELECT data FROM passages WHERE source_id = ? ORDER BY idx", (source_id,))
         return [Passage.from_dict(json.loads(r["data"])) for r in rows]
 
+    @_borrowing
     def list_sources(self, *, query=None, publisher=None, published_from=None, published_to=None,
                      limit: int = 50, offset: int = 0) -> list[Source]:
         clauses, params = [], []
@@ -185,6 +225,7 @@ class SqliteStore:
         return [_source(r) for r in rows]
 
     # -- retrieval ---------------------------------------------------------------------------------------
+    @_borrowing
     def search(self, text: str, *, entities: Iterable[str] = (), date_from=None, date_to=None, as_of=None,
                publisher=None, limit: int = 50) -> list[Hit]:
         match = fts_query(text)
@@ -228,6 +269,7 @@ class SqliteStore:
         best = sorted(scores.items(), key=lambda item: -item[1])[: int(limit)]
         return self._hits(best)
 
+    @_borrowing
     def timeline(self, *, query=None, entity=None, date_from=None, date_to=None, as_of=None,
                  limit: int = 200) -> list[Hit]:
         clauses = ["p.first_date IS NOT NULL"]
@@ -269,6 +311,7 @@ class SqliteStore:
         return hits
 
     # -- checks ------------------------------------------------------------------------------------------
+    @_borrowing
     def save_check(self, verdict: Verdict) -> str:
         verdict.id = verdict.id or "chk-" + uuid.uuid4().hex[:16]
         verdict.created_at = verdict.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -281,10 +324,12 @@ class SqliteStore:
             raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
         return verdict.id
 
+    @_borrowing
     def get_check(self, check_id: str) -> Optional[Verdict]:
         row = self._conn().execute("SELECT data FROM checks WHERE id = ?", (check_id,)).fetchone()
         return Verdict.from_dict(json.loads(row["data"])) if row else None
 
+    @_borrowing
     def stats(self) -> dict:
         conn = self._conn()
         return {name: conn.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
