@@ -1,0 +1,474 @@
+"""The Elasticsearch store: one versioned index per kind behind an alias, created from indexes/*.json.
+
+A source counts as stored when its document exists in the sources index. add_source writes the passages first and
+the source document last (op_type=create), and deletes the passages again if anything fails in between, so
+readers never see a source with missing passages; search results whose source document is missing are dropped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional
+from urllib.parse import urlsplit
+
+from elasticsearch import (ApiError, ConflictError, Elasticsearch, NotFoundError, SerializationError,
+                           TransportError, helpers)
+from elasticsearch import ConnectionError as EsConnectionError
+from elasticsearch import ConnectionTimeout as EsConnectionTimeout
+
+from ..models import Passage, Source, Verdict
+from .base import Hit, StoreError, StoreUnavailable
+
+INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
+KINDS = ("sources", "passages", "checks", "reviews")
+UNAVAILABLE_STATUSES = (429, 502, 503, 504)
+MAX_WINDOW = 10_000
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_VERSION = re.compile(r"-v(\d+)$")
+
+
+def _day(value: Optional[str]) -> Optional[str]:
+    """The ISO day at the start of `value`, or None when it does not start with one."""
+    return value[:10] if value and _DAY.match(value[:10]) else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def load_definition(kind: str) -> dict:
+    """The settings and mappings of one kind of index, from indexes/<kind>.json."""
+    with open(INDEXES_DIR / f"{kind}.json", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def definition_hash(definition: dict) -> str:
+    return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def source_doc(source: Source) -> dict:
+    return {**source.to_dict(), "published_day": _day(source.published_at)}
+
+
+def passage_doc(passage: Passage, source: Source) -> dict:
+    """The indexed form of a passage: flattened keys for filters and boosts, the passage itself under `doc`."""
+    spans = sorted((d.range_start[:10], d.range_end[:10]) for d in passage.dates
+                   if d.type != "duration" and _day(d.range_start) and _day(d.range_end)
+                   and d.range_start[:10] <= d.range_end[:10])
+    return {
+        "id": passage.id,
+        "source_id": passage.source_id,
+        "index": passage.index,
+        "text": passage.text,
+        "start": passage.start,
+        "end": passage.end,
+        "publisher": source.publisher,
+        "published_at": source.published_at,
+        "published_day": _day(source.published_at),
+        "is_claim": bool(passage.is_claim),
+        "claim_score": float(passage.claim_score or 0.0),
+        "speaker": passage.speaker,
+        "entity_keys": sorted({e.key for e in passage.entities if e.key}),
+        "entity_labels": sorted({e.label for e in passage.entities if e.label}),
+        "number_units": sorted({n.unit for n in passage.numbers if n.unit}),
+        "number_kinds": sorted({n.kind for n in passage.numbers if n.kind}),
+        "date_values": sorted({d.value for d in passage.dates if d.value}),
+        "date_starts": [start for start, _ in spans],
+        "date_ends": [end for _, end in spans],
+        "date_range": [{"gte": start, "lte": end} for start, end in spans],
+        "first_date": spans[0][0] if spans else None,
+        "doc": passage.to_dict(),
+    }
+
+
+def _overlap(date_from: Optional[str], date_to: Optional[str], boost: Optional[float] = None) -> dict:
+    bounds: dict[str, Any] = {"relation": "intersects"}
+    if date_from:
+        bounds["gte"] = date_from[:10]
+    if date_to:
+        bounds["lte"] = date_to[:10]
+    if boost is not None:
+        bounds["boost"] = boost
+    return {"range": {"date_range": bounds}}
+
+
+def _as_of_filter(as_of: str) -> dict:
+    """Published on or before `as_of`, or with no publication date at all."""
+    return {"bool": {"should": [{"range": {"published_day": {"lte": as_of[:10]}}},
+                                {"bool": {"must_not": {"exists": {"field": "published_day"}}}}],
+                     "minimum_should_match": 1}}
+
+
+class ElasticStore:
+    """Store protocol on Elasticsearch; `refresh="wait_for"` makes every write visible to the next search."""
+
+    def __init__(self, url: str, prefix: str = "factcheck", refresh: bool | str = False, *,
+                 request_timeout: float = 10.0, max_retries: int = 3, initial_backoff: float = 0.5):
+        self.url = url
+        self.prefix = prefix
+        self.refresh = refresh
+        self.max_retries = max_retries
+        self.initial_backoff = initial_backoff
+        parts = urlsplit(url)
+        self._display_url = f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.hostname else url
+        self.es = Elasticsearch(url, request_timeout=request_timeout, max_retries=max_retries,
+                                retry_on_timeout=True, retry_on_status=UNAVAILABLE_STATUSES)
+        self._ready = False
+
+    # -- plumbing ----------------------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Translate the client's exceptions into the store's, with a plain message."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except EsConnectionTimeout as exc:
+            raise StoreUnavailable(f"Elasticsearch at {self._display_url} timed out while trying to {action}") \
+                from exc
+        except EsConnectionError as exc:
+            raise StoreUnavailable(f"cannot connect to Elasticsearch at {self._display_url} to {action}") from exc
+        except ApiError as exc:
+            if exc.meta.status in UNAVAILABLE_STATUSES:
+                raise StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
+                                       f"(HTTP {exc.meta.status}) while trying to {action}") from exc
+            raise StoreError(f"Elasticsearch refused to {action}: HTTP {exc.meta.status} {exc.message}") from exc
+        except SerializationError as exc:
+            raise StoreError(f"could not {action}: {exc}") from exc
+        except TransportError as exc:
+            raise StoreUnavailable(f"Elasticsearch at {self._display_url} failed to {action}: {exc}") from exc
+
+    def alias(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.ensure_indexes()
+
+    def wait_until_ready(self, timeout: str = "30s") -> dict:
+        """Cluster health once it is at least yellow (the minimal node answers no GET /)."""
+        with self._errors("read the cluster health"):
+            health = self.es.cluster.health(wait_for_status="yellow", timeout=timeout).body
+        if health.get("timed_out"):
+            raise StoreUnavailable(f"Elasticsearch at {self._display_url} is not ready: {health.get('status')}")
+        return health
+
+    # -- index management (used by factcheck.indexes_cli) ------------------------------------------------
+    def _create_index(self, kind: str, name: str, with_alias: bool) -> None:
+        definition = load_definition(kind)
+        mappings = dict(definition.get("mappings", {}))
+        mappings["_meta"] = {**mappings.get("_meta", {}), "factcheck_definition": definition_hash(definition)}
+        body: dict[str, Any] = {"settings": definition.get("settings", {}), "mappings": mappings}
+        if with_alias:
+            body["aliases"] = {self.alias(kind): {}}
+        try:
+            self.es.indices.create(index=name, **body)
+        except ApiError as exc:
+            if exc.meta.status == 400 and "resource_already_exists" in str(exc.error):
+                return  # another process created it first
+            raise
+
+    def ensure_indexes(self) -> dict:
+        """Create each missing index (`{prefix}-{kind}-v1` behind alias `{prefix}-{kind}`); say which were made."""
+        created = {}
+        with self._errors("create the indexes"):
+            for kind in KINDS:
+                alias = self.alias(kind)
+                if self.es.indices.exists_alias(name=alias):
+                    created[kind] = False
+                    continue
+                if self.es.indices.exists(index=alias):
+                    raise StoreError(f"{alias} is an index, not an alias; move it aside before using this prefix")
+                self._create_index(kind, f"{alias}-v1", with_alias=True)
+                created[kind] = True
+        self._ready = True
+        return created
+
+    def _concrete(self, kind: str) -> str:
+        names = sorted(self.es.indices.get_alias(name=self.alias(kind)).body)
+        if len(names) != 1:
+            raise StoreError(f"alias {self.alias(kind)} points at {len(names)} indexes: {names}")
+        return names[0]
+
+    def index_status(self) -> dict:
+        """Per kind: alias, concrete index, documents, and whether its definition matches indexes/<kind>.json."""
+        self._ensure()
+        status = {}
+        with self._errors("read the index status"):
+            for kind in KINDS:
+                index = self._concrete(kind)
+                meta = self.es.indices.get_mapping(index=index).body[index]["mappings"].get("_meta", {})
+                status[kind] = {
+                    "alias": self.alias(kind), "index": index,
+                    "docs": self.es.count(index=index).body["count"],
+                    "current": meta.get("factcheck_definition") == definition_hash(load_definition(kind)),
+                }
+        return status
+
+    def migrate_indexes(self) -> dict:
+        """Copy every kind into `-v{n+1}` built from indexes/*.json, move the aliases at once, drop the old.
+
+        Passages are rebuilt from the stored passages and their sources (orphans are dropped). Writes made while
+        it runs may be lost: run it with ingestion stopped.
+        """
+        self._ensure()
+        with self._errors("migrate the indexes"):
+            old = {kind: self._concrete(kind) for kind in KINDS}
+            new = {}
+            for kind, name in old.items():
+                match = _VERSION.search(name)
+                version = int(match.group(1)) if match else 0
+                new[kind] = f"{self.alias(kind)}-v{version + 1}"
+                if self.es.indices.exists(index=new[kind]):
+                    self.es.indices.delete(index=new[kind])  # left over from an interrupted migration
+                self._create_index(kind, new[kind], with_alias=False)
+            light_sources: dict[str, Source] = {}
+            for hit in helpers.scan(self.es, index=old["sources"], query={"query": {"match_all": {}}}):
+                light_sources[hit["_id"]] = Source.from_dict({**hit["_source"], "text": ""})
+            self._copy(old["sources"], new["sources"], lambda hit: hit["_source"])
+            self._copy(old["checks"], new["checks"], lambda hit: hit["_source"])
+            self._copy(old["reviews"], new["reviews"], lambda hit: hit["_source"])
+
+            def rebuilt(hit: dict) -> Optional[dict]:
+                source = light_sources.get(hit["_source"].get("source_id"))
+                if source is None or "doc" not in hit["_source"]:
+                    return None
+                return passage_doc(Passage.from_dict(hit["_source"]["doc"]), source)
+
+            self._copy(old["passages"], new["passages"], rebuilt)
+            self.es.indices.refresh(index=",".join(new.values()))
+            actions = []
+            for kind in KINDS:
+                actions.append({"remove": {"index": old[kind], "alias": self.alias(kind)}})
+                actions.append({"add": {"index": new[kind], "alias": self.alias(kind)}})
+            self.es.indices.update_aliases(actions=actions)
+            self.es.indices.delete(index=",".join(old.values()))
+        return {kind: {"from": old[kind], "to": new[kind]} for kind in KINDS}
+
+    def _copy(self, source_index: str, target_index: str, transform) -> None:
+        def actions():
+            for hit in helpers.scan(self.es, index=source_index, query={"query": {"match_all": {}}}):
+                doc = transform(hit)
+                if doc is not None:
+                    yield {"_op_type": "index", "_index": target_index, "_id": hit["_id"], "_source": doc}
+
+        for ok, item in helpers.streaming_bulk(self.es, actions(), max_retries=self.max_retries,
+                                               initial_backoff=self.initial_backoff, raise_on_error=False):
+            if not ok:
+                raise StoreError(f"could not copy into {target_index}: {item}")
+
+    # -- sources -----------------------------------------------------------------------------------------
+    def add_source(self, source: Source, passages: list[Passage]) -> bool:
+        self._ensure()
+        if self.has_source(source.id):
+            return False
+        source.ingested_at = source.ingested_at or _now()
+        index = self.alias("passages")
+        ids = [p.id for p in passages]
+        actions = ({"_op_type": "index", "_index": index, "_id": p.id, "_source": passage_doc(p, source)}
+                   for p in passages)
+        failures = []
+        try:
+            with self._errors(f"store the passages of {source.id}"):
+                for ok, item in helpers.streaming_bulk(
+                        self.es, actions, chunk_size=500, max_retries=self.max_retries,
+                        initial_backoff=self.initial_backoff, max_backoff=30, raise_on_error=False,
+                        refresh=self.refresh):
+                    if not ok:
+                        failures.append(item.get("index", item))
+            if failures:
+                statuses = {f.get("status") for f in failures}
+                message = (f"{len(failures)} of {len(ids)} passages of {source.id} were not stored: "
+                           f"{failures[0].get('error')}")
+                if statuses <= set(UNAVAILABLE_STATUSES):
+                    raise StoreUnavailable(message)
+                raise StoreError(message)
+            try:
+                with self._errors(f"store the source {source.id}"):
+                    self.es.create(index=self.alias("sources"), id=source.id, document=source_doc(source),
+                                   refresh=self.refresh)
+            except StoreError as exc:
+                if isinstance(exc.__cause__, ConflictError):
+                    return False  # stored meanwhile by someone else, with passages of the same ids
+                raise
+        except BaseException:
+            self._delete_passages(ids)
+            raise
+        return True
+
+    def _delete_passages(self, ids: list[str]) -> None:
+        """Best effort: remove passages of a source that was not stored (the node may be down)."""
+        if not ids:
+            return
+        actions = ({"_op_type": "delete", "_index": self.alias("passages"), "_id": pid} for pid in ids)
+        try:
+            for _ in helpers.streaming_bulk(self.es, actions, raise_on_error=False, refresh=self.refresh):
+                pass
+        except Exception:  # noqa: BLE001 - the original error is the one worth raising
+            pass
+
+    def has_source(self, source_id: str) -> bool:
+        self._ensure()
+        with self._errors(f"look up source {source_id}"):
+            return bool(self.es.exists(index=self.alias("sources"), id=source_id))
+
+    def get_source(self, source_id: str) -> Optional[Source]:
+        self._ensure()
+        with self._errors(f"read source {source_id}"):
+            try:
+                return Source.from_dict(self.es.get(index=self.alias("sources"), id=source_id)["_source"])
+            except NotFoundError:
+                return None
+
+    def _sources(self, source_ids: Iterable[str]) -> dict[str, Source]:
+        ids = list(dict.fromkeys(source_ids))
+        if not ids:
+            return {}
+        with self._errors("read sources"):
+            docs = self.es.mget(index=self.alias("sources"), ids=ids)["docs"]
+        return {d["_id"]: Source.from_dict(d["_source"]) for d in docs if d.get("found")}
+
+    def get_passages(self, source_id: str) -> list[Passage]:
+        self._ensure()
+        query = {"term": {"source_id": source_id}}
+        passages = [Passage.from_dict(h["_source"]["doc"])
+                    for h in self._search_after(self.alias("passages"), query, [{"index": "asc"}], ["doc"])]
+        if passages and not self.has_source(source_id):
+            return []  # passages of an add_source that never completed
+        return passages
+
+    def _search_after(self, index: str, query: dict, sort: list, fields: list[str]) -> Iterator[dict]:
+        """Every hit of `query` in `sort` order (the sort must be unique), page by page."""
+        after = None
+        while True:
+            with self._errors(f"search {index}"):
+                hits = self.es.search(index=index, query=query, sort=sort, size=1000, source=fields,
+                                      search_after=after)["hits"]["hits"]
+            yield from hits
+            if len(hits) < 1000:
+                return
+            after = hits[-1]["sort"]
+
+    def list_sources(self, *, query: Optional[str] = None, publisher: Optional[str] = None,
+                     published_from: Optional[str] = None, published_to: Optional[str] = None,
+                     limit: int = 50, offset: int = 0) -> list[Source]:
+        self._ensure()
+        filters: list[dict] = []
+        if query:
+            filters.append({"multi_match": {"query": query, "fields": ["title.content", "text.content"],
+                                            "operator": "or", "zero_terms_query": "all"}})
+        if publisher:
+            filters.append({"term": {"publisher": publisher}})
+        if published_from or published_to:
+            bounds = {}
+            if published_from:
+                bounds["gte"] = published_from[:10]
+            if published_to:
+                bounds["lte"] = published_to[:10]
+            filters.append({"range": {"published_day": bounds}})
+        size = max(0, min(int(limit), MAX_WINDOW - int(offset)))
+        if size == 0:
+            return []
+        with self._errors("list sources"):
+            hits = self.es.search(index=self.alias("sources"), query={"bool": {"filter": filters}},
+                                  sort=[{"published_day": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
+                                  from_=int(offset), size=size)["hits"]["hits"]
+        return [Source.from_dict(h["_source"]) for h in hits]
+
+    # -- retrieval ---------------------------------------------------------------------------------------
+    def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
+               date_to: Optional[str] = None, as_of: Optional[str] = None, publisher: Optional[str] = None,
+               limit: int = 50) -> list[Hit]:
+        self._ensure()
+        text = (text or "").strip()
+        keys = sorted({k for k in entities if k})
+        if (not text and not keys) or limit <= 0:
+            return []
+        # A passage qualifies by its wording (30% of the claim's content words) or by a shared entity;
+        # entities, the phrase and an overlapping date then add to the score.
+        qualifies: list[dict] = [{"term": {"entity_keys": {"value": key, "boost": 1.5}}} for key in keys]
+        boosts: list[dict] = []
+        if text:
+            qualifies.append({"match": {"text.content": {"query": text, "operator": "or",
+                                                          "minimum_should_match": "1<30%"}}})
+            boosts.append({"match_phrase": {"text": {"query": text, "slop": 3, "boost": 0.5}}})
+        if date_from or date_to:
+            boosts.append(_overlap(date_from, date_to, boost=1.0))
+        filters: list[dict] = []
+        if publisher:
+            filters.append({"term": {"publisher": publisher}})
+        if as_of:
+            filters.append(_as_of_filter(as_of))
+        query = {"bool": {"must": [{"bool": {"should": qualifies, "minimum_should_match": 1}}],
+                          "should": boosts, "filter": filters}}
+        with self._errors("search passages"):
+            hits = self.es.search(index=self.alias("passages"), query=query, size=min(int(limit), MAX_WINDOW),
+                                  source=["doc", "source_id"])["hits"]["hits"]
+        return self._hits(hits)
+
+    def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
+                 date_from: Optional[str] = None, date_to: Optional[str] = None,
+                 as_of: Optional[str] = None, limit: int = 200) -> list[Hit]:
+        self._ensure()
+        if limit <= 0:
+            return []
+        filters: list[dict] = [{"exists": {"field": "first_date"}}]
+        if query:
+            filters.append({"match": {"text.content": {"query": query, "operator": "or",
+                                                        "zero_terms_query": "all"}}})
+        if entity:
+            filters.append({"term": {"entity_keys": entity}})
+        if date_from or date_to:
+            filters.append(_overlap(date_from, date_to))
+        if as_of:
+            filters.append(_as_of_filter(as_of))
+        with self._errors("read the timeline"):
+            hits = self.es.search(index=self.alias("passages"), query={"bool": {"filter": filters}},
+                                  sort=[{"first_date": "asc"}, {"source_id": "asc"}, {"index": "asc"}],
+                                  size=min(int(limit), MAX_WINDOW), source=["doc", "source_id"])["hits"]["hits"]
+        return self._hits(hits)
+
+    def _hits(self, hits: list[dict]) -> list[Hit]:
+        """Hits with their sources; passages whose source is not stored (an unfinished add) are left out."""
+        sources = self._sources(h["_source"]["source_id"] for h in hits)
+        return [Hit(Passage.from_dict(h["_source"]["doc"]), sources[h["_source"]["source_id"]],
+                    float(h.get("_score") or 0.0))
+                for h in hits if h["_source"]["source_id"] in sources]
+
+    # -- checks ------------------------------------------------------------------------------------------
+    def save_check(self, verdict: Verdict) -> str:
+        self._ensure()
+        verdict.id = verdict.id or "chk-" + uuid.uuid4().hex[:16]
+        verdict.created_at = verdict.created_at or _now()
+        doc = {"id": verdict.id, "verdict": verdict.verdict, "claim": verdict.claim,
+               "confidence": verdict.confidence, "as_of": verdict.as_of, "claim_date": verdict.claim_date,
+               "created_at": verdict.created_at, "doc": verdict.to_dict()}
+        with self._errors(f"store check {verdict.id}"):
+            self.es.index(index=self.alias("checks"), id=verdict.id, document=doc, refresh=self.refresh)
+        return verdict.id
+
+    def get_check(self, check_id: str) -> Optional[Verdict]:
+        self._ensure()
+        with self._errors(f"read check {check_id}"):
+            try:
+                doc = self.es.get(index=self.alias("checks"), id=check_id)["_source"]
+            except NotFoundError:
+                return None
+        return Verdict.from_dict(doc["doc"])
+
+    def stats(self) -> dict:
+        self._ensure()
+        with self._errors("count documents"):
+            return {kind: self.es.count(index=self.alias(kind))["count"]
+                    for kind in ("sources", "passages", "checks")}
+
+    def close(self) -> None:
+        self.es.close()
+
+
+__all__ = ["ElasticStore", "load_definition", "passage_doc", "source_doc", "KINDS"]
