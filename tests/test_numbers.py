@@ -45,6 +45,11 @@ ROWS = [
     ("2000 people marched", [("2000", 2000, "people", "count")]),
     ("about 1900 were hurt", [("1900", 1900, None, "count")]),
     ("5k runners", [("5k", 5000, "runners", "count")]),
+    ("priced at US $199", [("US $199", 199, "USD", "money")]),
+    ("saves US$ 300 million", [("US$ 300 million", 300e6, "USD", "money")]),
+    ("or -2.56%, closing", [("-2.56%", -2.56, "%", "percent")]),
+    ("the 7th largest fall", [("7th", 7, None, "ordinal")]),
+    ("the Boeing 787 flew", []),
     # not numbers: dates, years, times, identifiers
     ("On 14 May 2024 the vote took place.", []),
     ("On May 14, 2024 the vote took place.", []),

@@ -181,6 +181,7 @@ _ALIASES_RAW = {
     "g20": ["g20", "group of twenty", "group of 20"],
     "foreign ministry": ["foreign ministry", "ministry of foreign affairs", "mfa", "foreign office"],
     "state department": ["state department", "us state department", "department of state"],
+    "united states air force": ["usaf", "us air force", "united states air force"],
     "fbi": ["fbi", "federal bureau of investigation"],
     "cia": ["cia", "central intelligence agency"],
     "prime minister": ["pm", "prime minister"],

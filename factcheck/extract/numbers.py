@@ -69,7 +69,7 @@ APPROX = {"about", "around", "some", "nearly", "almost", "approximately", "rough
 _NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d,])|\d+)(?:\.\d+)?|\.\d+"
 _SUP = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _SUP_MAP = {c: str(i) for i, c in enumerate(_SUP)}
-_CUR_PRE = r"(?:US\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹|₽|₩|(?:USD|EUR|GBP|JPY|CNY|RMB|CHF|INR)\s?)"
+_CUR_PRE = r"(?:(?:US\s?\$|C\$|A\$|HK\$|NZ\$|R\$|\$|€|£|¥|₹|₽|₩)\s?|(?:USD|EUR|GBP|JPY|CNY|RMB|CHF|INR)\s?)"
 _CUR_POST = (r"(?:(?:US|U\.S\.|American|Canadian|Australian|Hong Kong)\s+dollars|Swiss\s+francs|pounds\s+sterling|"
              r"dollars?|euros?|yuan|renminbi|yen|rupees?|roubles|rubles|francs|sterling|USD|EUR|GBP|CNY|JPY|CHF|"
              r"INR|RMB)\b")
@@ -111,7 +111,8 @@ BLOCK_RES = [
                r"Rule|Phase|Level|Flight|Route|Room|Page|p\.|pp\.|Part|Annex|Amendment|Title|Highway|Interstate|"
                r"Channel|Platform|Gate|Item|Clause|Recital|Version|Vol\.|Volume|Episode|Season|Act|Grade|Class|"
                r"Category|Step|Stage|Figure|Fig\.|Table|Line|Ward|District|Zone|Unit|Block|Lot|Pier|Terminal|"
-               r"Bus|Squad|Brigade|Division|Regiment|Corps|Battalion|Fleet|Army|Apollo|Windows|iPhone|Galaxy|Model)"
+               r"Bus|Squad|Brigade|Division|Regiment|Corps|Battalion|Fleet|Army|Apollo|Windows|iPhone|Galaxy|Model|Boeing|"
+               r"Airbus|Trent|Tu|Il|Su|MiG|Falcon|Soyuz|Mac OS|OS|iOS|Android|Xbox|PlayStation|Formula|Form|Vision)"
                r"\s+\d+[A-Za-z]?(?:\s*(?:,|and|or|to|-)\s*\d+[A-Za-z]?)*"),
     # day/month combinations: "14 May 2024", "May 14, 2024", "the 14th of May", "May 2024"
     re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?(?:{MONTHS})\b\.?(?:,?\s+\d{{4}})?"),
@@ -158,6 +159,8 @@ def _unit_after(text: str, pos: int) -> Optional[str]:
     low = word.lower()
     if low in STOPWORDS or low in SCALES or low in UNITS or low in TENS:
         return None
+    if low.endswith("ly") and low not in ("family", "ally", "supply", "assembly", "rally", "fly"):
+        return None  # adverbs: "3 only", "first publicly"
     if len(word) >= 2 and word.isupper():  # "27 EU countries" -> "countries"
         nxt, _ = _next_word(text, end)
         if nxt and nxt.islower() and nxt not in STOPWORDS:
@@ -165,6 +168,15 @@ def _unit_after(text: str, pos: int) -> Optional[str]:
     if word[0].isupper() and not any(c.isupper() for c in word[1:]) and low not in COUNT_NOUNS:
         return None  # "in 27 Member ..." is fine, but "said 27 Reuters" is not a unit; keep it simple
     return low.rstrip("'’")
+
+
+def _ordinal_unit(text: str, pos: int) -> Optional[str]:
+    """Like _unit_after, but "first introduced", "7th largest" have no unit."""
+    unit = _unit_after(text, pos)
+    if unit and (unit.endswith(("ed", "est")) and unit not in ("need", "speed", "seed", "interest", "test",
+                                                             "request", "contest", "protest", "quest")):
+        return None
+    return unit
 
 
 def _parse_num(s: str) -> float:
@@ -244,7 +256,7 @@ def extract_numbers(text: str) -> list[Number]:
             if len(raw) > 1 and raw[0] == "0" and raw[1].isdigit():
                 continue  # "08", "007": codes, times, dates
         scale = m.group("scale_att") or (m.group("scale_sp") or "").strip()
-        cur = (m.group("cur") or "").strip()
+        cur = re.sub(r"\s+", "", m.group("cur") or "")
         curw = m.group("curw")
         if scale:
             low = scale.lower()
@@ -270,8 +282,12 @@ def extract_numbers(text: str) -> list[Number]:
             prev = _word_before(text, s)
             if not ((nxt and nxt.lower() in COUNT_NOUNS) or prev in APPROX):
                 continue
-        if kind in ("count", "ordinal"):
+        if kind == "count":
             unit = _unit_after(text, e)
+        elif kind == "ordinal":
+            unit = _ordinal_unit(text, e)
+        if s > 0 and text[s - 1] in "-−" and (s == 1 or text[s - 2] in " \t\n(") and not m.group("ord"):
+            s, value = s - 1, -value  # "-2.56%"
         found.append(Number(text=text[s:e].rstrip(), start=s, end=s + len(text[s:e].rstrip()), value=value,
                             unit=unit, kind=kind))
         taken.append((s, e))
@@ -291,7 +307,7 @@ def extract_numbers(text: str) -> list[Number]:
         value = float(ORDINALS[word]) + (TENS[m.group("tens").lower()] if m.group("tens") else 0)
         if word in ("hundredth", "thousandth", "millionth") and m.group("tens"):
             continue
-        found.append(Number(text=text[s:e], start=s, end=e, value=value, unit=_unit_after(text, e),
+        found.append(Number(text=text[s:e], start=s, end=e, value=value, unit=_ordinal_unit(text, e),
                             kind="ordinal"))
         taken.append((s, e))
 
