@@ -13,6 +13,7 @@ from typing import Optional
 from .extract import NEGATION, ClaimAnalysis, analyse_claim
 from .models import DateMention, Entity, Evidence, Number, Passage, Verdict
 from .store.base import Hit, Store
+from .extract.places import places_exclude
 from .textutil import content_terms, human_date
 
 MAX_CLAIM_CHARS = 2000
@@ -53,6 +54,21 @@ class Judgement:
     highlights: list[dict] = field(default_factory=list)
 
 
+CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
+
+# Pairs of words that state opposite things about the same subject ("applies" / "exempts").
+ANTONYMS = [("apply", "exempt"), ("approv", "reject"), ("accept", "declin"), ("accept", "reject"),
+            ("sign", "refus"), ("win", "lose"), ("won", "lost"), ("increas", "decreas"), ("rise", "fall"),
+            ("rose", "fell"), ("allow", "ban"), ("allow", "prohibit"), ("permit", "prohibit"), ("legal", "illegal"),
+            ("open", "clos"), ("start", "end"), ("includ", "exclud"), ("support", "oppos"), ("join", "leav"),
+            ("confirm", "deni"), ("pass", "fail"), ("guilty", "innocent"), ("public", "privat"),
+            ("entir", "partly"), ("entir", "partial"), ("all", "some"), ("resign", "appoint"),
+            ("in person", "virtual"), ("attend", "absent")]
+_ORDINAL_WORDS = re.compile(r"\b(first|second|third|last|final|only|single)\b", re.I)
+_IDENTIFIER = re.compile(r"\b\d{2,4}/\d{1,5}\b")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+
 def _entity_match(entity: Entity, passage: Passage, passage_text_lower: str) -> Optional[Entity]:
     """The passage entity naming the same thing (same key, or one name contained in the other), if any."""
     key_tokens = set(entity.key.split())
@@ -63,11 +79,20 @@ def _entity_match(entity: Entity, passage: Passage, passage_text_lower: str) -> 
         if key_tokens and other_tokens and (key_tokens <= other_tokens or other_tokens <= key_tokens):
             if entity.label == other.label or "OTHER" in (entity.label, other.label):
                 return other
-    if entity.key and re.search(r"\b" + re.escape(entity.key) + r"\b", passage_text_lower):
-        start = passage_text_lower.find(entity.key)
-        return Entity(passage.text[start:start + len(entity.key)], start, start + len(entity.key), entity.label,
-                      entity.key)
+    for name in dict.fromkeys((entity.key, entity.text.lower())):
+        found = re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", passage_text_lower) if name else None
+        if found:
+            return Entity(passage.text[found.start():found.end()], found.start(), found.end(), entity.label,
+                          entity.key)
     return None
+
+
+def _in_text(entity: Entity, text_lower: str) -> bool:
+    """The entity is named somewhere in a text (by its key, its surface form, or its last name)."""
+    names = {entity.key, entity.text.lower()}
+    if entity.label == "PERSON" and len(entity.key.split()) > 1:
+        names.add(entity.key.split()[-1])
+    return any(re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text_lower) for n in names if n)
 
 
 def _dates_overlap(a: DateMention, b: DateMention) -> bool:
@@ -99,128 +124,210 @@ def _unit_root(unit: str) -> str:
     return unit[:-1] if unit.endswith("s") and len(unit) > 3 else unit
 
 
+def _number_label(text: str, number: Number) -> set[str]:
+    """What a number counts, read from the words right after it up to the next number or clause break
+    ("46 against" -> {against}; "49 MEPs voted against" -> {mep, vot, against})."""
+    tail = re.split(r"[,;:()]|\band\b|\bor\b|\d", text[number.end:number.end + 40], maxsplit=1)[0]
+    words = _TOKEN.findall(tail)[:3]
+    if number.unit:
+        words.append(number.unit)
+    return content_terms(" ".join(words))
+
+
+def _negated_terms(text: str, shared: set[str]) -> Optional[str]:
+    """The negation cue that governs one of the shared words ("declined to sign", "did not approve")."""
+    for cue in NEGATION.finditer(text):
+        window = content_terms(text[cue.end():cue.end() + 40])
+        if window & shared:
+            return cue.group(0)
+    return None
+
+
+def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[str, str]]:
+    for a, b in ANTONYMS:
+        for x, y in ((a, b), (b, a)):
+            if any(t.startswith(x) for t in claim_terms) and any(t.startswith(y) for t in passage_terms) \
+                    and not any(t.startswith(y) for t in claim_terms) \
+                    and not any(t.startswith(x) for t in passage_terms):
+                return x, y
+    return None
+
+
 def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
-    """Compare one passage with the claim: matches, conflicts, a stance and a plain-words reason."""
-    passage = hit.passage
+    """Compare one passage with the claim: matches, conflicts, a stance and a plain-words reason.
+
+    The sentence is read with its context (the source's title and the text just before it), since news
+    sentences lean on it: "The talks are scheduled on Tuesday in Geneva" follows a paragraph naming the talks.
+    """
+    passage, source = hit.passage, hit.source
     text_lower = passage.text.lower()
+    context = (source.title or "") + "\n" + source.text[max(0, passage.start - CONTEXT_CHARS):passage.start]
+    source_lower = source.text.lower() + "\n" + (source.title or "").lower()
     passage_terms = content_terms(passage.text) | {t for e in passage.entities for t in e.key.split()}
+    context_terms = content_terms(context)
+    entity_terms = {t for e in claim.entities for t in content_terms(e.text) | set(e.key.split())}
+    event_terms = claim_terms - entity_terms
     shared = claim_terms & passage_terms
-    coverage = len(shared) / len(claim_terms) if claim_terms else 0.0
+    shared_ctx = claim_terms & (passage_terms | context_terms)
+    coverage = len(shared_ctx) / len(claim_terms) if claim_terms else 0.0
+    event_cover = len(event_terms & passage_terms) / len(event_terms) if event_terms else 1.0
     matches: list[str] = []
     conflicts: list[str] = []
     highlights: list[dict] = []
 
-    # Entities: people, places, organisations named by the claim.
+    def mark(span, kind, role):
+        highlights.append({"start": span.start, "end": span.end, "kind": kind, "role": role})
+
+    # Entities: named in the sentence, else in its context or elsewhere in the source, else missing.
     matched_entities, missing = 0, []
     for entity in claim.entities:
         found = _entity_match(entity, passage, text_lower)
         if found:
             matched_entities += 1
             matches.append(found.text)
-            highlights.append({"start": found.start, "end": found.end, "kind": "entity", "role": "match"})
-        else:
+            mark(found, "entity", "match")
+        elif not _in_text(entity, context.lower()) and not (entity.label != "PERSON" and _in_text(entity, source_lower)):
             missing.append(entity)
     claim_keys = {e.key for e in claim.entities}
     claim_key_tokens = {t for k in claim_keys for t in k.split()}
 
-    def other_entities(label: str) -> list[Entity]:
+    def rivals_of(label: str) -> list[Entity]:
         return [e for e in passage.entities if e.label == label and e.key not in claim_keys
                 and not set(e.key.split()) & claim_key_tokens]
+
+    about_same = event_cover >= 0.5 and coverage >= 0.5  # the sentence reports the claim's kind of event
 
     # Dates: agree when the ranges overlap ("May 2024" covers "14 May 2024").
     claim_dates = _checkable_dates(claim.dates)
     passage_dates = _checkable_dates(passage.dates)
-    date_match = date_conflict = False
+    date_match = date_conflict = forecast = False
+    published = (source.published_at or "")[:10]
     for cd in claim_dates:
         agreeing = [pd for pd in passage_dates if _dates_overlap(cd, pd)]
         if agreeing:
             date_match = True
             pd = agreeing[0]
             matches.append(f"{human_date(pd)} (\u201c{pd.text}\u201d)" if pd.relative else human_date(pd))
-            highlights.append({"start": pd.start, "end": pd.end, "kind": "date", "role": "match"})
-        elif passage_dates:
+            mark(pd, "date", "match")
+            forecast = forecast or bool(published and pd.range_start > published)
+        elif passage_dates and about_same:
             date_conflict = True
             pd = passage_dates[0]
             said = f" (\u201c{pd.text}\u201d)" if pd.relative else ""
             conflicts.append(f"the source dates it {human_date(pd)}{said}; the claim says {human_date(cd)}")
-            highlights.append({"start": pd.start, "end": pd.end, "kind": "date", "role": "conflict"})
+            mark(pd, "date", "conflict")
 
-    # Numbers: same value (with a small tolerance for large ones), or a comparable number that differs.
+    # Numbers: the same value, or a different value for the same thing counted.
     number_match = number_conflict = False
-    for cn in claim.numbers:
+    quantities = [n for n in claim.numbers if n.kind != "ordinal"]
+    matched_numbers = 0
+    for cn in quantities:
+        label = _number_label(claim.text, cn)
         agreeing = [pn for pn in passage.numbers if _numbers_agree(cn, pn)]
-        if agreeing:
-            number_match = True
+        same_label = [pn for pn in passage.numbers if label and label & _number_label(passage.text, pn)]
+        if agreeing and (not same_label or any(_numbers_agree(cn, pn) for pn in same_label)):
+            matched_numbers += 1
             matches.append(agreeing[0].text)
-            highlights.append({"start": agreeing[0].start, "end": agreeing[0].end, "kind": "number",
-                               "role": "match"})
+            mark(agreeing[0], "number", "match")
             continue
-        rivals = [pn for pn in passage.numbers if _comparable_numbers(cn, pn)]
-        if rivals:
+        rivals = [pn for pn in same_label if not _numbers_agree(cn, pn)] if agreeing else []
+        if not rivals and (about_same or same_label):
+            rivals = [pn for pn in passage.numbers if _comparable_numbers(cn, pn) or pn in same_label]
+        if rivals and (about_same or agreeing or coverage >= 0.5):
             number_conflict = True
-            conflicts.append(f"the source gives {rivals[0].text}; the claim says {cn.text}")
-            highlights.append({"start": rivals[0].start, "end": rivals[0].end, "kind": "number",
-                               "role": "conflict"})
+            pn = rivals[0]
+            counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
+            conflicts.append(f"the source gives {pn.text}{_tail(passage.text, pn)}; the claim says "
+                             f"{cn.text}{counted}")
+            mark(pn, "number", "conflict")
+    number_match = bool(quantities) and matched_numbers == len(quantities)
+    for ident in _IDENTIFIER.findall(claim.text):
+        others = [i for i in _IDENTIFIER.findall(passage.text) if i != ident and i.split("/")[0] == ident.split("/")[0]]
+        if ident in passage.text:
+            matches.append(ident)
+        elif others and coverage >= 0.5:
+            number_conflict = True
+            conflicts.append(f"the source gives {others[0]}; the claim says {ident}")
 
     # Places and people the claim names that the passage replaces with others.
     place_conflict = person_conflict = False
     for entity in missing:
-        if entity.label == "PLACE":
-            rivals = other_entities("PLACE")
+        if entity.label == "PLACE" and about_same:
+            rivals = [r for r in rivals_of("PLACE") if places_exclude(r.key, entity.key)]
             if rivals:
                 place_conflict = True
                 conflicts.append(f"the source places it in {rivals[0].text}; the claim says {entity.text}")
-                highlights.append({"start": rivals[0].start, "end": rivals[0].end, "kind": "place",
-                                   "role": "conflict"})
-        elif entity.label == "PERSON":
-            rivals = other_entities("PERSON")
+                mark(rivals[0], "place", "conflict")
+        elif entity.label == "PERSON" and about_same and event_cover >= 0.6:
+            rivals = rivals_of("PERSON")
             if rivals:
                 person_conflict = True
                 conflicts.append(f"the source names {rivals[0].text}; the claim names {entity.text}")
-                highlights.append({"start": rivals[0].start, "end": rivals[0].end, "kind": "person",
-                                   "role": "conflict"})
+                mark(rivals[0], "person", "conflict")
 
-    # Polarity: one side negates what the other affirms.
-    passage_negated = bool(NEGATION.search(passage.text))
-    polarity_conflict = passage_negated != claim.negated
+    # Polarity: one side negates (or states the opposite of) what the other affirms, about the same things.
+    all_named = not missing and (matched_numbers == len(quantities))
+    if coverage >= 0.5 and all_named:
+        passage_neg = _negated_terms(passage.text, shared)
+        claim_neg = _negated_terms(claim.text, shared)
+        opposite = _antonym(claim_terms, passage_terms)
+        if bool(passage_neg) != bool(claim_neg):
+            side = "the source" if passage_neg else "the claim"
+            conflicts.append(f"{side} negates it (\u201c{passage_neg or claim_neg}\u201d) where the other affirms it")
+        elif opposite and not passage_neg:
+            conflicts.append(f"the source says \u201c{_word_from(passage.text, opposite[1])}\u201d where the claim "
+                             f"says \u201c{_word_from(claim.text, opposite[0])}\u201d")
 
     anchors = matched_entities + int(date_match) + int(number_match)
     entity_share = matched_entities / len(claim.entities) if claim.entities else 0.0
-    relevance = 0.6 * coverage + 0.25 * entity_share + 0.1 * date_match + 0.05 * number_match
-    same_event = coverage >= 0.5 or (coverage >= 0.3 and anchors >= 2)
-
-    if polarity_conflict and same_event and coverage >= 0.5:
-        negation = NEGATION.search(passage.text if passage_negated else claim.text).group(0)
-        side = "the source" if passage_negated else "the claim"
-        conflicts.append(f"{side} negates it (\u201c{negation}\u201d) where the other affirms it")
-    structural = date_conflict or number_conflict or place_conflict or person_conflict
+    relevance = 0.55 * coverage + 0.15 * event_cover + 0.15 * entity_share + 0.1 * date_match \
+        + 0.05 * number_match
     unresolved_claim_dates = [d for d in claim.dates if d.type in ("date", "time") and not d.resolved]
+    grounded = event_cover >= 0.5 or (anchors >= 2 and event_cover >= 0.3) or (number_match and len(quantities) >= 2)
 
-    if same_event and conflicts and (structural or coverage >= 0.5):
+    if conflicts:
         stance = "conflicts"
         reason = "; ".join(dict.fromkeys(conflicts))
-    elif same_event and not conflicts and coverage >= 0.5 and not missing and (date_match or not claim_dates) \
-            and (number_match or not claim.numbers):
+    elif coverage >= 0.5 and grounded and not missing and (date_match or not claim_dates) \
+            and (number_match or not quantities):
         stance = "supports"
         detail = ", ".join(dict.fromkeys(matches))
         reason = f"the source reports the same: {detail}" if detail else "the source reports the same"
-        reason += f" ({len(shared)} of {len(claim_terms)} key words shared)"
+        reason += f" ({len(shared_ctx)} of {len(claim_terms)} key words shared)"
+        if forecast:
+            reason += "; written before that date, it announces a plan or forecast rather than reporting it"
+            relevance *= 0.6
         if unresolved_claim_dates:
             reason += "; the claim's relative date could not be checked without a claim date"
     else:
         stance = "related"
         parts = []
-        if shared:
-            parts.append("shares " + ", ".join(sorted(shared)[:6]))
+        if shared_ctx:
+            parts.append("shares " + ", ".join(sorted(shared_ctx)[:6]))
         if missing:
             parts.append("does not mention " + ", ".join(e.text for e in missing[:3]))
         if claim_dates and not date_match:
             parts.append("does not confirm the date " + human_date(claim_dates[0]))
-        if claim.numbers and not number_match:
-            parts.append("does not confirm " + claim.numbers[0].text)
+        if quantities and not number_match:
+            parts.append("does not confirm " + ", ".join(n.text for n in quantities[:3]))
         reason = "; ".join(parts) or "on a related topic"
     score = round(min(1.0, relevance), 3)
     return Judgement(hit, stance, score, reason, coverage, conflicts, matches, highlights)
+
+
+def _tail(text: str, number: Number) -> str:
+    """The word or two a number counts, for a reason ("46" -> "46 against")."""
+    if number.unit and number.unit.lower() in number.text.lower():
+        return ""
+    words = re.split(r"[,;:()]|\band\b", text[number.end:number.end + 30], maxsplit=1)[0].split()[:2]
+    return (" " + " ".join(words)) if words else ""
+
+
+def _word_from(text: str, stem_prefix: str) -> str:
+    for match in _TOKEN.finditer(text):
+        if match.group(0).lower().startswith(stem_prefix):
+            return match.group(0)
+    return stem_prefix
 
 
 def decide(judgements: list[Judgement]) -> tuple[str, float]:
