@@ -70,22 +70,24 @@ _NUM = (r"(?i:\d+(?:\.\d+)?|" + _TENS + r"[- ]" + _UNITS_WORD + r"|"
 _UNIT = (r"(?i:years?|yrs?|months?|weeks?|fortnights?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
          r"decades?|century|centuries)")
 _UNIT_CODE = {"year": "Y", "yr": "Y", "month": "M", "week": "W", "fortnight": "W", "day": "D", "hour": "H",
-              "hr": "H", "minute": "MIN", "min": "MIN", "second": "S", "sec": "S", "decade": "Y", "century": "Y"}
+              "hr": "H", "night": "D", "minute": "MIN", "min": "MIN", "second": "S", "sec": "S", "decade": "Y", "century": "Y"}
 _UNIT_FACTOR = {"fortnight": 2, "decade": 10, "century": 100}
 
 # --------------------------------------------------------------------------------------------------------------
 # Tense cues
 # --------------------------------------------------------------------------------------------------------------
 _FUTURE_CUES = re.compile(r"""(?ix)
-    \b(?:will|shall|won['’]t|wo\s+n['’]t)\b(?:\s+not)?(?:\s+[a-z]+ly)?(?:\s+(?:be|have(?:\s+been)?))?(?:\s+[a-z]+)?
+    \b(?:will|shall|won['’]t|wo\s+n['’]t|would|should|must|(?-i:may|might))\b(?:\s+not)?(?:\s+[a-z]+ly)?(?:\s+(?:be|have(?:\s+been)?))?(?:\s+[a-z]+)?
   | \w['’]ll\b(?:\s+[a-z]+)?
   | \b(?:is|are|am|was|were|be|been|being|['’]s|['’]re)\s+(?:(?:now|also|still|currently|not|tentatively|
         provisionally|officially)\s+)?(?:scheduled|due|expected|set|slated|planned|poised|likely|going|about|
         supposed|meant|to)\b
   | \bto\s+be\s+(?:held|[a-z]+ed|[a-z]+en|made|met|run|sent|paid|won)\b
   | \b(?:is|are|am)\s+(?:[a-z]+ing)\b
-  | \b(?:plans?|planning|intends?|intending|upcoming|next|coming|forthcoming|aims?\s+to|hopes?\s+to|
-        expects?\s+to|going\s+to|set\s+to|from\s+now|in\s+the\s+coming)\b
+  | \b(?:has|have|had)\s+(?:(?:already|also|now|just|tentatively)\s+)?(?:scheduled|planned|set)\b
+  | \b(?:(?:plans?|planning|planned|intends?|intending)\s+to|upcoming|next|coming|forthcoming|aims?\s+to|hopes?\s+to|
+        expects?\s+to|going\s+to|set\s+to|from\s+now|in\s+the\s+coming|wants?\s+to|seeks?\s+to|needs?\s+to|
+        (?:promised|vowed|pledged|agreed|decided|threatened|refused|prepares|preparing)\s+to)\b
 """)
 _PAST_CUES = re.compile(r"""(?ix)
     \b(?:has|have|had)\s+(?:not\s+|already\s+|also\s+|just\s+|since\s+)?[a-z]+(?:ed|en|wn|t|ne|de|ld|ng|ck)\b
@@ -94,8 +96,12 @@ _PAST_CUES = re.compile(r"""(?ix)
         chose|drove|flew|grew|knew|threw|shot|sat|stood|felt|heard|meant|fought|caught|taught|sought|built|spent|
         lent|fed|ago|last|earlier|previously|former|formerly|overnight|yesterday|underwent|withdrew|swore|
         forecast|hit|quit)\b
-  | \b[a-z]{2,}[^e\W]ed\b
+  | (?-i:\b[a-z]{2,}[^e\W]ed\b)
 """)
+_DEADLINE_BEFORE = re.compile(r"\b(?:by|until|till|til|through|to|before|payable|effective|due|starting|deadline\s+of|"
+                              r"as\s+soon\s+as|no\s+later\s+than)\s+(?:on\s+|the\s+)?$", re.I)
+_CUE_REACH_BEFORE = 60
+_CUE_REACH_AFTER = 40
 _SENT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
 
 
@@ -121,7 +127,12 @@ class _Ctx:
         return self._cues
 
     def tense(self, start: int, end: int) -> Optional[str]:
-        """'future', 'past' or None: the nearest cue before the expression in its sentence, else the nearest after."""
+        """'future', 'past' or None: the nearest cue before the expression in its sentence, else the nearest after.
+
+        A deadline ("by Friday", "extended to Nov. 20", "payable Dec. 15") says nothing about the tense of the
+        date itself: None (the closest date wins)."""
+        if _DEADLINE_BEFORE.search(self.text, max(0, start - 25), start):
+            return None
         cues = self.cues()
         if not cues:
             return None
@@ -132,10 +143,11 @@ class _Ctx:
             elif b >= end:
                 s_end = b
                 break
-        before = [c for c in cues if c[1] <= start and c[0] >= s_start]
+        # a cue far from the expression belongs to another clause: ignore it
+        before = [c for c in cues if c[1] <= start and c[0] >= s_start and start - c[1] <= _CUE_REACH_BEFORE]
         if before:
             return max(before, key=lambda c: c[1])[2]
-        after = [c for c in cues if c[0] >= end and c[1] <= s_end]
+        after = [c for c in cues if c[0] >= end and c[1] <= s_end and c[0] - end <= _CUE_REACH_AFTER]
         if after:
             return min(after)[2]
         return None
@@ -285,7 +297,11 @@ def _day_month(ctx: _Ctx, span, y: Optional[int], mo: int, d1: int, d2: Optional
                 cands.append((first, first, yy))
         if not cands:
             return _unresolved(ctx, span, "day", note=_impossible_note(None, mo, d1), relative=False)
-        y = _pick(cands, a, ctx.tense(*span))[2]
+        cue = ctx.tense(*span)
+        this_year = _valid_day(a.year, mo, d1)
+        if cue == "past" and this_year is not None and 0 < (this_year - a).days <= 31:
+            cue = None  # "extended to Nov. 20" in an October article: a deadline, not last year
+        y = _pick(cands, a, cue)[2]
         relative = True
         notes.append(f"year {y} taken from the publication date")
     first = _valid_day(y, mo, d1)
@@ -390,6 +406,14 @@ def _month_in_context(ctx: _Ctx, span, mo: int, mod: Optional[str], mo2: Optiona
         end_key = (y if mo2 >= mo else y + 1, mo2)
     notes = [n for n in (note, None if mod else f"year {y} taken from the publication date") if n]
     return _mention(ctx, span, "month", (y, mo), end_key=end_key, relative=True, note="; ".join(notes) or None)
+
+
+def _h_month_rel_year(m, ctx):
+    s, e = _span(m)
+    if ctx.anchor is None:
+        return _unresolved(ctx, (s, e), "month")
+    y = ctx.anchor.year + {"last": -1, "this": 0, "next": 1}[m.group("mod").lower()]
+    return _mention(ctx, (s, e), "month", (y, _mnum(m.group("mon"))), relative=True, note=_qual_note(m.group("q")))
 
 
 def _h_bare_month(m, ctx):
@@ -582,6 +606,12 @@ def _h_duration(m, ctx):
     s, e = _span(m)
     raw_num = m.group("num")
     num_l = raw_num.lower()
+    if m.group("unit").lower() == "quarters":
+        if not m.group("adj"):
+            return None  # "three quarters of voters": a fraction
+        n = _num_value(raw_num)
+        return DateMention(text=ctx.text[s:e], start=s, end=e, granularity=None, type="duration",
+                           value=_duration_value(None if n is None else n * 3, "month"))
     unit = _unit_key(m.group("unit"))
     after = ctx.text[e:e + 12]
     if re.match(r"(?:-|\s+)old\b", after) or re.match(r"-olds?\b", after):
@@ -596,10 +626,15 @@ def _h_duration(m, ctx):
         if not (_DURATION_PREP.search(before) or re.match(r"(?:-long|\s+(?:later|earlier|after|before|long))\b",
                                                            after)):
             return None
+    if num_l == "one" and unit == "day" and not m.group("adj") and "-" not in ctx.text[s:e] and \
+            not _DURATION_PREP.search(ctx.text[max(0, s - 25):s]):
+        return None  # "One day, he will...": the idiom
     try:
         n = _num_value(raw_num)
     except ValueError:
         return None
+    if n is not None and m.group("half"):
+        n += 0.5
     note = None
     offset = re.match(r"\s+(?:later|earlier)\b", after)
     if offset:
@@ -713,7 +748,12 @@ def _h_quarter(m, ctx):
     s, e = _span(m)
     qs = m.group("q")
     q = int(qs[-1]) if qs[-1].isdigit() and qs[0] in "Qq" else _ORDINAL_Q[qs.lower()]
-    ys = m.group("y")
+    ys = m.re.groupindex.get("y") and m.group("y")
+    if "mod" in m.re.groupindex:
+        if ctx.anchor is None:
+            return _unresolved(ctx, (s, e), "quarter")
+        y = ctx.anchor.year + {"last": -1, "this": 0, "next": 1}[m.group("mod").lower()]
+        return _mention(ctx, (s, e), "quarter", (y, q), relative=True)
     if ys:
         y = int(ys) if len(ys) == 4 else 2000 + int(ys)
         return _mention(ctx, (s, e), "quarter", (y, q))
@@ -805,6 +845,9 @@ def _h_set_every_checked(m, ctx):
             return None
         if m.group("num") or m.group("other"):
             return None
+        if m.group("unit").lower().startswith("quarter") and not m.group("freq") and not re.search(
+                r"(?:\d[\w.,%]*|\b(?:once|twice|thrice|times))\s*$", ctx.text[max(0, m.start() - 25):m.start()], re.I):
+            return None  # "about a quarter of its dealers": a fraction
     return _h_set_every(m, ctx)
 
 
@@ -853,6 +896,9 @@ _rule(r"\b(?:" + _QUAL + r")?(?P<mon>" + _MONTH + r")(?:" + _RANGE_SEP + r"(?P<m
 # bare month: needs a preposition or a modifier ("in June", "last November", "mid-May")
 _rule(r"(?:\b(?P<prep>" + _PREP + r")\s+)?(?P<x>(?:\b(?P<mod>[Ll]ast|[Nn]ext|[Tt]his|[Cc]oming|[Pp]ast)\s+)?"
       r"(?:\b" + _QUAL + r")?\b(?P<mon>" + _FULL_MONTH + r"))\b(?![\'’]s)(?!\s+\d)(?!-)", _h_bare_month, "month")
+# month of a relative year: "October of next year", "September last year"
+_rule(r"\b(?P<x>(?:" + _QUAL + r")?(?P<mon>" + _MONTH + r"),?\s+(?:of\s+)?(?P<mod>(?i:last|this|next))\s+(?i:year))\b",
+      _h_month_rel_year, "month")
 # month ranges without day: "between May and June", "from March to May 2024"
 _rule(r"\b(?:[Ff]rom|[Bb]etween)\s+(?P<x>(?P<mon>" + _FULL_MONTH + r")" + _RANGE_SEP + r"(?P<mon2>" + _FULL_MONTH
       + r")(?:,?\s+(?P<y>" + _YEAR4 + r")(?!\d))?)", _h_month_range, "month")
@@ -874,7 +920,9 @@ _rule(r"\b(?i:in)\s+(?P<x>(?P<num>" + _NUM + r")\s+(?P<unit>" + _UNIT + r")(?P<d
       _h_ago, "unit")
 # durations: "three years", "36 hours", "a 22-hour session", "the past three years"
 _rule(r"\b(?P<x>(?:(?i:the)\s+(?i:past|last|next|coming|previous|following)\s+)?"
-      r"(?P<num>" + _NUM + r")(?:\s+|-)(?P<unit>" + _UNIT + r"))\b(?!['’]s?\s+time)", _h_duration, "unit")
+      r"(?P<num>" + _NUM + r")(?P<half>\s+and\s+a\s+half)?(?:\s+|-)(?P<adj>(?i:straight|consecutive|successive|"
+      r"full|more|further|additional|extra|trading|working|business)\s+)?(?P<unit>" + _UNIT + r"|(?i:quarters))\b)"
+      r"(?!['’]s?\s+time)", _h_duration, "unit")
 _rule(r"\b(?P<x>(?:(?i:the)\s+(?i:past|last|coming)\s+)(?P<num>)(?P<unit>" + _UNIT +
       r"))\b", _h_past_unit, "unit")
 # sets
@@ -894,6 +942,8 @@ _rule(r"(?P<x>(?:\b(?i:the)\s+)?(?:\b" + _QUAL + r")?(?:\b(?P<c>1\d|20)(?P<d>\d)
 _rule(r"\b(?P<x>(?P<q>Q[1-4])(?:\s*(?:of\s+)?['’]?(?P<y>" + _YEAR4 + r"|\d{2}))?)\b(?![-/]\d)", _h_quarter,
       "quarter")
 _rule(r"\b(?P<x>(?P<y>" + _YEAR4 + r")[\s-]?(?P<q>Q[1-4]))\b", _h_quarter, "quarter")
+_rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))[\s-]+(?i:quarter)"
+      r"\s+(?:of\s+)?(?P<mod>(?i:last|this|next))\s+(?i:year))\b", _h_quarter, "quarter")
 _rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))[\s-]+(?i:quarter)"
       r"(?:\s+(?:of\s+)?(?:(?i:fiscal)\s+)?(?P<y>" + _YEAR4 + r")(?!\d))?)\b", _h_quarter, "quarter")
 # times: "08:21 PM", "3 pm", "3.30pm", "at noon"
@@ -1000,7 +1050,10 @@ def extract_dates(text: str, anchor: date | datetime | None = None) -> list[Date
     for s, e, m, handler in cands:
         if any(s < te and ts < e for ts, te in taken):
             continue
-        mention = handler(m, ctx)
+        try:
+            mention = handler(m, ctx)
+        except (ValueError, KeyError, IndexError, OverflowError):  # a candidate we cannot read: skip, never crash
+            mention = None
         if mention is None:
             continue
         taken.append((s, e))
