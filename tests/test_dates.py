@@ -106,6 +106,11 @@ CASES = [
     ("The ban lasted a fortnight.", None, "a fortnight", "P2W", None, "duration"),
     ("Talks went on for 90 minutes.", None, "90 minutes", "PT90M", None, "duration"),
     ("It has grown over the past three years.", None, "the past three years", "P3Y", None, "duration"),
+    ("Rules will follow in the coming months.", None, "the coming months", "PXM", None, "duration"),
+    ("It is two and a half years behind schedule.", None, "two and a half years", "P2.5Y", None, "duration"),
+    ("The index fell for six straight days.", None, "six straight days", "P6D", None, "duration"),
+    ("Japan posted two consecutive quarters of decline.", None, "two consecutive quarters", "P6M", None,
+     "duration"),
     ("The fair is held every year.", None, "every year", "P1Y", None, "set"),
     ("The fee is paid annually.", None, "annually", "P1Y", None, "set"),
     ("The board meets each week.", None, "each week", "P1W", None, "set"),
@@ -200,6 +205,9 @@ def test_range_fields(sentence, anchor, first, last):
     "Wait a minute, he said.",
     "The daily newspaper ran the story.",
     "The ratio was 3/4.",
+    "About a quarter of its dealers will close.",
+    "Three quarters of voters agreed.",
+    "One day, he said, the wall will fall.",
 ])
 def test_no_dates(sentence):
     assert extract_dates(sentence, TUE) == []
@@ -265,6 +273,29 @@ def test_datetime_anchor_and_offsets():
      [("Friday", "2024-05-10"), ("Friday", "2024-05-17")]),
 ])
 def test_tense_per_mention(text, anchor, expected):
+    assert [(d.text, d.value) for d in extract_dates(text, anchor)] == expected
+
+
+# regressions found on news text (own wording)
+@pytest.mark.parametrize("text,anchor,expected", [
+    ("The summit is taking place from February 6 to February 11.", date(2025, 2, 10),
+     [("February 6 to February 11", "2025-02-06")]),
+    ("At the close of the summit on February 10th, the president laid out his plan to invest.", date(2025, 2, 12),
+     [("February 10th", "2025-02-10")]),
+    ("The vice president warned leaders at a summit in Paris on Tuesday that rules would kill the industry.",
+     date(2025, 2, 12), [("Tuesday", "2025-02-11")]),
+    ("The prime minister is among the guests expected in Paris on Tuesday.", date(2025, 2, 10),
+     [("Tuesday", "2025-02-11")]),
+    ("The group extended its offer to Nov. 20.", date(1989, 11, 2), [("Nov. 20", "1989-11-20")]),
+    ("The dividend declared last week is payable Dec. 15.", date(1989, 10, 26),
+     [("last week", "1989-W42"), ("Dec. 15", "1989-12-15")]),
+    ("Negotiators met on Friday 8 December.", TUE, [("Friday 8 December", "2023-12-08")]),
+    ("The United States will host the talks on Thursday.", date(2024, 5, 13), [("Thursday", "2024-05-16")]),
+    ("He has scheduled a news conference Thursday.", date(2024, 5, 14), [("Thursday", "2024-05-16")]),
+    ("He said it on ABC's This Week programme.", TUE, []),
+    ("He said on CBS's 60 Minutes that he would run.", TUE, []),
+])
+def test_news_regressions(text, anchor, expected):
     assert [(d.text, d.value) for d in extract_dates(text, anchor)] == expected
 
 

@@ -85,6 +85,7 @@ _FUTURE_CUES = re.compile(r"""(?ix)
   | \bto\s+be\s+(?:held|[a-z]+ed|[a-z]+en|made|met|run|sent|paid|won)\b
   | \b(?:is|are|am)\s+(?:[a-z]+ing)\b
   | \b(?:has|have|had)\s+(?:(?:already|also|now|just|tentatively)\s+)?(?:scheduled|planned|set)\b
+  | \b(?:expected|scheduled|slated|due(?!\s+to\b))\b
   | \b(?:(?:plans?|planning|planned|intends?|intending)\s+to|upcoming|next|coming|forthcoming|aims?\s+to|hopes?\s+to|
         expects?\s+to|going\s+to|set\s+to|from\s+now|in\s+the\s+coming|wants?\s+to|seeks?\s+to|needs?\s+to|
         (?:promised|vowed|pledged|agreed|decided|threatened|refused|prepares|preparing)\s+to)\b
@@ -95,13 +96,18 @@ _PAST_CUES = re.compile(r"""(?ix)
         spoke|wrote|found|fell|rose|sent|struck|became|got|paid|sold|bought|brought|thought|ran|led|kept|broke|
         chose|drove|flew|grew|knew|threw|shot|sat|stood|felt|heard|meant|fought|caught|taught|sought|built|spent|
         lent|fed|ago|last|earlier|previously|former|formerly|overnight|yesterday|underwent|withdrew|swore|
-        forecast|hit|quit)\b
+        forecast|hit|quit|laid|hid|rode|woke|wore|tore|bore|shook|stole|froze|forgot|forgave|bit|bent|bled|blew|
+        bound|clung|crept|dealt|dug|drew|drank|fled|flung|forbade|hung|lit|mistook|overcame|overtook|rang|sang|sank|
+        shone|shrank|slid|slept|sped|spun|sprang|stuck|stung|strode|swept|swam|swung|understood|upheld|withheld|
+        wept|oversaw|undertook|foresaw|arose|awoke|beheld|dwelt|knelt|leapt|overheard|overran|overthrew|rebuilt|
+        resold|retook|sent|shut|slew|spent|strove|thrust|trod|wound)\b
   | (?-i:\b[a-z]{2,}[^e\W]ed\b)
 """)
 _DEADLINE_BEFORE = re.compile(r"\b(?:by|until|till|til|through|to|before|payable|effective|due|starting|deadline\s+of|"
                               r"as\s+soon\s+as|no\s+later\s+than)\s+(?:on\s+|the\s+)?$", re.I)
 _CUE_REACH_BEFORE = 60
 _CUE_REACH_AFTER = 40
+_CLAUSE_BREAK = re.compile(r"\bthat\b|\bwhich\b|\bwho\b|\bwhile\b|\bbut\b|;|\s[-\u2013\u2014]\s")
 _SENT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
 
 
@@ -147,7 +153,8 @@ class _Ctx:
         before = [c for c in cues if c[1] <= start and c[0] >= s_start and start - c[1] <= _CUE_REACH_BEFORE]
         if before:
             return max(before, key=lambda c: c[1])[2]
-        after = [c for c in cues if c[0] >= end and c[1] <= s_end and c[0] - end <= _CUE_REACH_AFTER]
+        after = [c for c in cues if c[0] >= end and c[1] <= s_end and c[0] - end <= _CUE_REACH_AFTER
+                 and not _CLAUSE_BREAK.search(self.text, end, c[0])]
         if after:
             return min(after)[2]
         return None
@@ -294,14 +301,23 @@ def _day_month(ctx: _Ctx, span, y: Optional[int], mo: int, d1: int, d2: Optional
         for yy in (a.year - 1, a.year, a.year + 1):
             first = _valid_day(yy, mo, d1)
             if first is not None:
-                cands.append((first, first, yy))
+                last = _valid_day(yy + 1 if mo2 < mo else yy, mo2, d2) if d2 is not None else first
+                cands.append((first, max(first, last or first), yy))
         if not cands:
             return _unresolved(ctx, span, "day", note=_impossible_note(None, mo, d1), relative=False)
-        cue = ctx.tense(*span)
-        this_year = _valid_day(a.year, mo, d1)
-        if cue == "past" and this_year is not None and 0 < (this_year - a).days <= 31:
-            cue = None  # "extended to Nov. 20" in an October article: a deadline, not last year
-        y = _pick(cands, a, cue)[2]
+        wd = _WEEKDAY_NUM.get(weekday.rstrip(".").lower()) if weekday else None
+        same_weekday = [c for c in cands if c[0].weekday() == wd]
+        if len(same_weekday) == 1:
+            y = same_weekday[0][2]  # "Friday 8 December": the year in which 8 December is a Friday
+        else:
+            cue = ctx.tense(*span)
+            this_year = next((c for c in cands if c[2] == a.year), None)
+            # a date a few weeks from the anchor is this year's, whatever a (possibly misattached) tense cue says:
+            # "extended to Nov. 20" in an October article, "the summit closed on February 10th" on 12 February
+            if this_year is not None and (cue == "past" and 0 < (this_year[0] - a).days <= 31
+                                          or cue == "future" and 0 < (a - this_year[1]).days <= 31):
+                cue = None
+            y = _pick(cands, a, cue)[2]
         relative = True
         notes.append(f"year {y} taken from the publication date")
     first = _valid_day(y, mo, d1)
@@ -509,8 +525,8 @@ def _h_rel_period(m, ctx):
     s, e = _span(m)
     mod = m.group("mod").lower()
     unit = m.group("unit").lower()
-    if unit == "century":
-        return None
+    if unit == "century" or m.group("unit")[0].isupper() and not m.group("unit").isupper():
+        return None  # "This Week" (a programme), "Next Year" in a title
     k = {"last": -1, "past": -1, "previous": -1, "next": 1, "coming": 1, "this": 0, "current": 0}[mod]
     if ctx.anchor is None:
         return _unresolved(ctx, (s, e), "week" if unit == "weekend" else unit)
@@ -606,6 +622,8 @@ def _h_duration(m, ctx):
     s, e = _span(m)
     raw_num = m.group("num")
     num_l = raw_num.lower()
+    if m.group("unit")[0].isupper() and not m.group("unit").isupper() and not m.group("x")[0].isupper():
+        return None  # "60 Minutes" (a programme)
     if m.group("unit").lower() == "quarters":
         if not m.group("adj"):
             return None  # "three quarters of voters": a fraction
@@ -832,9 +850,11 @@ def _h_dmy_wrap(m, ctx):
 
 def _h_past_unit(m, ctx):
     s, e = _span(m)
-    unit = _unit_key(m.group("unit"))
-    return DateMention(text=ctx.text[s:e], start=s, end=e, value=_duration_value(1, unit), granularity=None,
-                       type="duration")
+    raw = m.group("unit")
+    unit = _unit_key(raw)
+    plural = raw.lower() != unit and raw.lower() != "century"
+    return DateMention(text=ctx.text[s:e], start=s, end=e, value=_duration_value(None if plural else 1, unit),
+                       granularity=None, type="duration")
 
 
 def _h_set_every_checked(m, ctx):
