@@ -89,13 +89,13 @@ def print_report(name: str, items: list[dict], show_wrong: bool) -> dict:
             if item["gold"] != item["predicted"]:
                 print(f"  [{item['id']}] gold {item['gold']} got {item['predicted']} ({item['confidence']}): "
                       f"{item['claim']}")
-                for ev in item["evidence"][:3]:
+                for ev in item["evidence"][: 20 if item.get("full") else 3]:
                     print(f"      {ev['stance']:<9} {ev['score']:.2f} {ev['source_id']}: {ev['reason']}")
                     print(f"                {ev['sentence'][:160]}")
     return result
 
 
-def run_news_dev(data: str, kind: str, show_wrong: bool) -> dict:
+def run_news_dev(data: str, kind: str, show_wrong: bool, only: set | None = None) -> dict:
     folder = os.path.join(data, "news-dev")
     with tempfile.TemporaryDirectory() as workdir:
         store = open_bench_store(kind, workdir)
@@ -110,11 +110,13 @@ def run_news_dev(data: str, kind: str, show_wrong: bool) -> dict:
             with open(os.path.join(folder, "claims.jsonl"), encoding="utf-8") as handle:
                 for line in handle:
                     claim = json.loads(line)
+                    if only and claim["id"] not in only:
+                        continue
                     verdict = check_claim(store, claim["claim"], claim_date=claim.get("claim_date"))
                     items.append({"id": claim["id"], "claim": claim["claim"], "gold": claim["label"],
                                   "kind": claim.get("kind"), "predicted": verdict.verdict,
                                   "confidence": verdict.confidence,
-                                  "evidence": [vars(e) for e in verdict.evidence]})
+                                  "evidence": [vars(e) for e in verdict.evidence], "full": bool(only)})
         finally:
             drop_bench_store(store, kind)
     return print_report(f"news-dev ({kind})", items, show_wrong)
@@ -125,8 +127,9 @@ def main(argv=None) -> int:
     parser.add_argument("--store", choices=["sqlite", "elasticsearch"], default="sqlite")
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--wrong", action="store_true", help="list the wrong items with their reasons")
+    parser.add_argument("--only", nargs="*", help="check only these claim ids (and list all their evidence)")
     args = parser.parse_args(argv)
-    run_news_dev(args.data, args.store, args.wrong)
+    run_news_dev(args.data, args.store, args.wrong or bool(args.only), set(args.only or ()))
     return 0
 
 

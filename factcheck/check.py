@@ -14,7 +14,7 @@ from .extract import NEGATION, ClaimAnalysis, analyse_claim
 from .models import DateMention, Entity, Evidence, Number, Passage, Verdict
 from .store.base import Hit, Store
 from .extract.places import places_exclude
-from .textutil import content_terms, human_date
+from .textutil import content_terms, human_date, stem
 
 MAX_CLAIM_CHARS = 2000
 RETRIEVE = 40
@@ -67,6 +67,7 @@ ANTONYMS = [("apply", "exempt"), ("approv", "reject"), ("accept", "declin"), ("a
 _ORDINAL_WORDS = re.compile(r"\b(first|second|third|last|final|only|single)\b", re.I)
 _IDENTIFIER = re.compile(r"\b\d{2,4}/\d{1,5}\b")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_LABEL_STOP = frozenset("a an the of in on at to for by with from was were is are be been has have had it its".split())
 
 
 def _entity_match(entity: Entity, passage: Passage, passage_text_lower: str) -> Optional[Entity]:
@@ -103,11 +104,39 @@ def _checkable_dates(dates: list[DateMention]) -> list[DateMention]:
     return [d for d in dates if d.type in ("date", "time") and d.resolved and d.range_start]
 
 
-def _numbers_agree(a: Number, b: Number) -> bool:
+_HEDGE = re.compile(r"\b(about|around|nearly|almost|approximately|roughly|some|over|more than|less than|"
+                    r"fewer than|up to|at least|at most|close to|under|just over|just under|~)\s*$", re.I)
+
+
+def _significant_digits(number: Number) -> int:
+    digits = re.sub(r"\D", "", number.text.split("e")[0]) or "0"
+    digits = digits.lstrip("0") or "0"
+    if "." not in number.text:
+        digits = digits.rstrip("0") or "0"
+    return max(1, len(digits))
+
+
+def _round_to(value: float, digits: int) -> float:
+    if value == 0:
+        return 0.0
+    from math import floor, log10
+
+    return round(value, -int(floor(log10(abs(value)))) + digits - 1)
+
+
+def _numbers_agree(a: Number, b: Number, hedged: bool = False) -> bool:
+    """Same quantity: equal, equal once the more precise one is rounded as the other is written
+    ("1.8 billion" and "1.84 billion"), or within 10% when one side hedges ("about 36 hours")."""
     if a.value == b.value:
         return True
-    tolerance = 0.05 if a.value >= 20 else 0.0  # "about 36 hours" vs "35 hours"; small counts must be exact
-    return abs(a.value - b.value) <= tolerance * max(abs(a.value), abs(b.value))
+    if hedged:
+        return abs(a.value - b.value) <= 0.1 * max(abs(a.value), abs(b.value))
+    return _round_to(b.value, _significant_digits(a)) == a.value or \
+        _round_to(a.value, _significant_digits(b)) == b.value
+
+
+def _hedged(text: str, number: Number) -> bool:
+    return bool(_HEDGE.search(text[max(0, number.start - 20):number.start]))
 
 
 def _comparable_numbers(a: Number, b: Number) -> bool:
@@ -128,10 +157,10 @@ def _number_label(text: str, number: Number) -> set[str]:
     """What a number counts, read from the words right after it up to the next number or clause break
     ("46 against" -> {against}; "49 MEPs voted against" -> {mep, vot, against})."""
     tail = re.split(r"[,;:()]|\band\b|\bor\b|\d", text[number.end:number.end + 40], maxsplit=1)[0]
-    words = _TOKEN.findall(tail)[:3]
+    words = [w.lower() for w in _TOKEN.findall(tail) if w.lower() not in _LABEL_STOP][:3]
     if number.unit:
-        words.append(number.unit)
-    return content_terms(" ".join(words))
+        words.append(number.unit.lower())
+    return {stem(w) for w in words}
 
 
 def _negated_terms(text: str, shared: set[str]) -> Optional[str]:
@@ -223,14 +252,15 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
     matched_numbers = 0
     for cn in quantities:
         label = _number_label(claim.text, cn)
-        agreeing = [pn for pn in passage.numbers if _numbers_agree(cn, pn)]
+        hedged = _hedged(claim.text, cn)
+        agreeing = [pn for pn in passage.numbers if _numbers_agree(cn, pn, hedged or _hedged(passage.text, pn))]
         same_label = [pn for pn in passage.numbers if label and label & _number_label(passage.text, pn)]
-        if agreeing and (not same_label or any(_numbers_agree(cn, pn) for pn in same_label)):
+        if agreeing and (not same_label or any(pn in agreeing for pn in same_label)):
             matched_numbers += 1
             matches.append(agreeing[0].text)
             mark(agreeing[0], "number", "match")
             continue
-        rivals = [pn for pn in same_label if not _numbers_agree(cn, pn)] if agreeing else []
+        rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
         if not rivals and (about_same or same_label):
             rivals = [pn for pn in passage.numbers if _comparable_numbers(cn, pn) or pn in same_label]
         if rivals and (about_same or agreeing or coverage >= 0.5):
@@ -330,27 +360,39 @@ def _word_from(text: str, stem_prefix: str) -> str:
     return stem_prefix
 
 
+CONFLICT_RATIO = 0.5  # the weaker side must weigh at least this share of the stronger for CONFLICTING
+
+
+def reconcile(judgements: list[Judgement]) -> None:
+    """A source that supports the claim in one passage is not counted against it by another passage: articles
+    that list many dates (timelines, explainers) are about several events, and one of them is the claim's."""
+    supporting = {j.hit.source.id for j in judgements if j.stance == "supports"}
+    for j in judgements:
+        if j.stance == "conflicts" and j.hit.source.id in supporting:
+            j.stance = "related"
+            j.reason = "about another event in a source that supports the claim elsewhere: " + j.reason
+
+
 def decide(judgements: list[Judgement]) -> tuple[str, float]:
-    """The verdict and its confidence from the stances of the evidence."""
-    supports = [j for j in judgements if j.stance == "supports"]
-    conflicts = [j for j in judgements if j.stance == "conflicts"]
-    if not supports and not conflicts:
+    """The verdict and its confidence, weighing each source once (by its best passage)."""
+    support: dict[str, float] = {}
+    conflict: dict[str, float] = {}
+    for j in judgements:
+        side = support if j.stance == "supports" else conflict if j.stance == "conflicts" else None
+        if side is not None:
+            side[j.hit.source.id] = max(side.get(j.hit.source.id, 0.0), j.score)
+    if not support and not conflict:
         best = max((j.score for j in judgements), default=0.0)
         return "NOT_ENOUGH_EVIDENCE", round(max(0.5, 1.0 - best), 2)
-    best_support = max((j.score for j in supports), default=0.0)
-    best_conflict = max((j.score for j in conflicts), default=0.0)
-    if supports and conflicts:
-        support_sources = {j.hit.source.id for j in supports}
-        conflict_sources = {j.hit.source.id for j in conflicts}
-        different = bool(support_sources - conflict_sources and conflict_sources - support_sources)
-        close = min(best_support, best_conflict) >= 0.75 * max(best_support, best_conflict)
-        if different and close:
-            return "CONFLICTING", round(min(0.9, 0.5 + 0.4 * min(best_support, best_conflict)), 2)
-    if best_support >= best_conflict:
-        margin = best_support - best_conflict
-        return "SUPPORTED", round(min(0.97, 0.5 + 0.4 * best_support + 0.1 * margin), 2)
-    margin = best_conflict - best_support
-    return "REFUTED", round(min(0.97, 0.5 + 0.4 * best_conflict + 0.1 * margin), 2)
+    weight_support, weight_conflict = sum(support.values()), sum(conflict.values())
+    if support and conflict and min(weight_support, weight_conflict) >= CONFLICT_RATIO * max(weight_support,
+                                                                                            weight_conflict):
+        return "CONFLICTING", round(min(0.9, 0.5 + 0.4 * min(max(support.values()), max(conflict.values()))), 2)
+    if weight_support >= weight_conflict:
+        best, share = max(support.values()), weight_support / (weight_support + weight_conflict)
+        return "SUPPORTED", round(min(0.97, 0.3 + 0.4 * best + 0.3 * share), 2)
+    best, share = max(conflict.values()), weight_conflict / (weight_support + weight_conflict)
+    return "REFUTED", round(min(0.97, 0.3 + 0.4 * best + 0.3 * share), 2)
 
 
 def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdict:
@@ -373,7 +415,13 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
                         date_from=min((d.range_start for d in dates), default=None),
                         date_to=max((d.range_end for d in dates), default=None),
                         as_of=as_of_day, limit=RETRIEVE)
-    judgements = [judge(analysis, claim_terms, hit) for hit in hits]
+    judgements, seen = [], set()
+    for hit in hits:
+        key = (hit.source.id, hit.passage.text)
+        if key not in seen:  # a sentence repeated in the same source counts once
+            seen.add(key)
+            judgements.append(judge(analysis, claim_terms, hit))
+    reconcile(judgements)
     order = {"conflicts": 0, "supports": 0, "related": 1}
     judgements.sort(key=lambda j: (order[j.stance], -j.score))
     verdict, confidence = decide(judgements)

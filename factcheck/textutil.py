@@ -37,6 +37,24 @@ def stem(word: str) -> str:
     return word
 
 
+# Words news writers use for the same event, mapped to one stem ("adopted" and "approved", "clinched" and
+# "reached"), so that a paraphrase still counts as the same event. Keys and values are stems.
+SYNONYMS = {
+    "adopt": "approv", "endors": "approv", "ratifi": "approv", "ratify": "approv", "passed": "approv",
+    "appear": "publish", "publication": "publish", "publ": "publish",
+    "clinch": "reach", "struck": "reach", "strik": "reach", "seal": "reach",
+    "agre": "deal", "agreement": "deal", "accord": "deal",
+    "prohibition": "ban", "prohibit": "ban", "outlaw": "ban", "forbid": "ban", "forbidden": "ban",
+    "penalti": "fine", "penalty": "fine",
+    "co-host": "host", "cohost": "host", "chair": "host", "co-chair": "host", "co-chaired": "host",
+    "signatori": "sign", "signatory": "sign", "endorsement": "approv",
+    "declin": "refus", "reject": "refus",
+    "held": "hold", "meet": "meeting", "met": "meeting", "talk": "meeting", "talks": "meeting",
+    "led": "lead", "head": "lead", "headed": "lead",
+    "effect": "forc", "force": "forc", "enforceabl": "forc",
+}
+
+
 def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
     """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
     spans = list(exclude)
@@ -47,7 +65,8 @@ def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str
         word = match.group(0).lower()
         if word in STOPWORDS or word in _NEGATIONS or word.isdigit():
             continue
-        terms.add(stem(word))
+        stemmed = stem(word)
+        terms.add(SYNONYMS.get(stemmed, stemmed))
     return terms
 
 
