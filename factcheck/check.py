@@ -60,7 +60,7 @@ CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous 
 ANTONYMS = [("apply", "exempt"), ("approv", "reject"), ("accept", "declin"), ("accept", "reject"),
             ("sign", "refus"), ("win", "lose"), ("won", "lost"), ("increas", "decreas"), ("rise", "fall"),
             ("rose", "fell"), ("allow", "ban"), ("allow", "prohibit"), ("permit", "prohibit"), ("legal", "illegal"),
-            ("open", "clos"), ("start", "end"), ("includ", "exclud"), ("support", "oppos"), ("join", "leav"),
+            ("includ", "exclud"), ("support", "oppos"), ("join", "leav"),
             ("confirm", "deni"), ("pass", "fail"), ("guilty", "innocent"), ("public", "privat"),
             ("entir", "partly"), ("entir", "partial"), ("all", "some"), ("resign", "appoint"),
             ("in person", "virtual"), ("attend", "absent")]
@@ -94,6 +94,20 @@ def _in_text(entity: Entity, text_lower: str) -> bool:
     if entity.label == "PERSON" and len(entity.key.split()) > 1:
         names.add(entity.key.split()[-1])
     return any(re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text_lower) for n in names if n)
+
+
+_LOCATIVE = re.compile(r"\b(in|at|near|outside|inside|from|to|venue|host city of)\s+(the\s+)?$", re.I)
+
+
+def _locative(text: str, entity: Entity) -> bool:
+    """The place is where something happens ("held in Geneva", "at the Grand Palais"), not an actor."""
+    return bool(_LOCATIVE.search(text[max(0, entity.start - 25):entity.start]))
+
+
+def _near(text: str, span_start: int, span_end: int, terms: set[str], chars: int = 60) -> bool:
+    """One of the terms occurs within `chars` characters of the span."""
+    window = text[max(0, span_start - chars):span_start] + " " + text[span_end:span_end + chars]
+    return bool(content_terms(window) & terms)
 
 
 def _dates_overlap(a: DateMention, b: DateMention) -> bool:
@@ -239,9 +253,10 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
             matches.append(f"{human_date(pd)} (\u201c{pd.text}\u201d)" if pd.relative else human_date(pd))
             mark(pd, "date", "match")
             forecast = forecast or bool(published and pd.range_start > published)
-        elif passage_dates and about_same:
+        elif about_same and any(_near(passage.text, pd.start, pd.end, event_terms & passage_terms)
+                                for pd in passage_dates):
             date_conflict = True
-            pd = passage_dates[0]
+            pd = next(pd for pd in passage_dates if _near(passage.text, pd.start, pd.end, event_terms & passage_terms))
             said = f" (\u201c{pd.text}\u201d)" if pd.relative else ""
             conflicts.append(f"the source dates it {human_date(pd)}{said}; the claim says {human_date(cd)}")
             mark(pd, "date", "conflict")
@@ -250,6 +265,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
     number_match = number_conflict = False
     quantities = [n for n in claim.numbers if n.kind != "ordinal"]
     matched_numbers = 0
+    claimed = [pn for pn in passage.numbers
+               if any(_numbers_agree(cn, pn, _hedged(claim.text, cn)) for cn in quantities)]
     for cn in quantities:
         label = _number_label(claim.text, cn)
         hedged = _hedged(claim.text, cn)
@@ -261,9 +278,10 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
             mark(agreeing[0], "number", "match")
             continue
         rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
-        if not rivals and (about_same or same_label):
-            rivals = [pn for pn in passage.numbers if _comparable_numbers(cn, pn) or pn in same_label]
-        if rivals and (about_same or agreeing or coverage >= 0.5):
+        if not rivals and about_same:
+            rivals = [pn for pn in passage.numbers
+                      if (_comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
+        if rivals:
             number_conflict = True
             pn = rivals[0]
             counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
@@ -282,8 +300,9 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
     # Places and people the claim names that the passage replaces with others.
     place_conflict = person_conflict = False
     for entity in missing:
-        if entity.label == "PLACE" and about_same:
-            rivals = [r for r in rivals_of("PLACE") if places_exclude(r.key, entity.key)]
+        if entity.label == "PLACE" and about_same and _locative(claim.text, entity):
+            rivals = [r for r in rivals_of("PLACE")
+                      if places_exclude(r.key, entity.key) and _locative(passage.text, r)]
             if rivals:
                 place_conflict = True
                 conflicts.append(f"the source places it in {rivals[0].text}; the claim says {entity.text}")
@@ -296,7 +315,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
                 mark(rivals[0], "person", "conflict")
 
     # Polarity: one side negates (or states the opposite of) what the other affirms, about the same things.
-    all_named = not missing and (matched_numbers == len(quantities))
+    all_named = not missing and matched_numbers == len(quantities) and (matched_entities or not claim.entities) \
+        and (date_match or not claim_dates)
     if coverage >= 0.5 and all_named:
         passage_neg = _negated_terms(passage.text, shared)
         claim_neg = _negated_terms(claim.text, shared)

@@ -55,9 +55,28 @@ SYNONYMS = {
 }
 
 
+# Multi-word expressions read as one event word before stemming ("signed off" means "approved").
+PHRASES = [(re.compile(p, re.I), word) for p, word in (
+    (r"\bsign(?:s|ed|ing)? off\b", "approved"),
+    (r"\bvot(?:es|ed)\b(?=(?: [\w-]+){0,4}? through\b)", "adopt"),
+    (r"\bgreen[- ]light\b", "approved"),
+    (r"\b(?:enter|entered|enters|entering|come|came|comes|coming) into (?:force|effect)\b", "force"),
+    (r"\b(?:take|took|takes|taking) effect\b", "force"),
+    (r"\b(?:take|took|takes|taking) place\b", "held"),
+)]
+
+
+def _same_length(replacement: str):
+    # Keep offsets: pad the replacement to the length of the phrase it replaces.
+    return lambda m: (replacement + " " * len(m.group(0)))[: len(m.group(0))] \
+        if len(m.group(0)) >= len(replacement) else m.group(0)
+
+
 def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
     """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
     spans = list(exclude)
+    for pattern, word in PHRASES:
+        text = pattern.sub(_same_length(word), text)
     terms = set()
     for match in _WORD.finditer(text):
         if any(s <= match.start() < e for s, e in spans):
