@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Optional
 
 from .extract import NEGATION, ClaimAnalysis, analyse_claim
@@ -54,6 +54,7 @@ class Judgement:
     highlights: list[dict] = field(default_factory=list)
 
 
+REPORTING_DAYS = 7  # a dateless sentence published this many days after a date may report it
 CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
 
 # Pairs of words that state opposite things about the same subject ("applies" / "exempts").
@@ -260,6 +261,19 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
             said = f" (\u201c{pd.text}\u201d)" if pd.relative else ""
             conflicts.append(f"the source dates it {human_date(pd)}{said}; the claim says {human_date(cd)}")
             mark(pd, "date", "conflict")
+
+    if claim_dates and not passage_dates and published and not date_match:
+        # A sentence without a date of its own reports news of its publication week.
+        try:
+            published_day = date.fromisoformat(published)
+        except ValueError:
+            published_day = None
+        for cd in claim_dates if published_day else ():
+            if date.fromisoformat(cd.range_start) <= published_day <= \
+                    date.fromisoformat(cd.range_end) + timedelta(days=REPORTING_DAYS):
+                date_match = True
+                matches.append(f"published {published}")
+                break
 
     # Numbers: the same value, or a different value for the same thing counted.
     number_match = number_conflict = False
