@@ -1,0 +1,137 @@
+"""Elasticsearch-only behaviour of ElasticStore, against a real node at ELASTICSEARCH_URL.
+
+Start one with `scripts/elasticsearch start`. Without a node these tests skip, except under CI=true, where they
+fail. The behaviour shared with the SQLite store is in test_store_contract.py, which uses the fixtures below.
+Every test gets its own index prefix under one random session prefix; all of them are deleted at the end.
+"""
+import itertools
+import os
+import time
+import uuid
+
+import pytest
+
+from factcheck import indexes_cli
+from factcheck.models import DateMention, Entity, Passage, Source, Verdict
+from factcheck.store.base import StoreError, StoreUnavailable
+from factcheck.store.elastic import ElasticStore
+
+ES_URL = os.environ.get("ELASTICSEARCH_URL") or "http://127.0.0.1:9200"
+CLOSED_PORT_URL = "http://127.0.0.1:9599"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def es_session_prefix():
+    """A random prefix for this session's indexes; skip (or fail under CI=true) when no node answers."""
+    admin = ElasticStore(ES_URL, prefix="unused", request_timeout=10, max_retries=0)
+    try:
+        admin.wait_until_ready("20s")
+    except StoreError as exc:
+        admin.close()
+        message = f"no Elasticsearch node at {ES_URL}: {exc} (start one with scripts/elasticsearch start)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    prefix = f"fc-test-{uuid.uuid4().hex[:8]}"
+    yield prefix
+    names = list(admin.es.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
+    if names:  # by name: a node may refuse wildcard deletes (action.destructive_requires_name)
+        admin.es.indices.delete(index=",".join(names))
+    admin.close()
+
+
+@pytest.fixture
+def elastic_store(es_session_prefix):
+    """A fresh ElasticStore on its own indexes; writes wait for a refresh so the next read sees them."""
+    store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}", refresh="wait_for")
+    store.ensure_indexes()
+    # refresh="wait_for" waits for the next scheduled refresh (1 s by default): refresh often in tests only
+    store.es.indices.put_settings(index=f"{store.prefix}-*", settings={"index": {"refresh_interval": "50ms"}})
+    yield store
+    store.close()
+
+
+def _source(source_id="geneva-1", publisher="Alpine Herald", published_at="2024-05-15"):
+    return Source(id=source_id, text="Norway and Chile signed a fisheries agreement in Geneva on 14 May 2024.",
+                  content_hash="h-" + source_id, publisher=publisher, published_at=published_at)
+
+
+def _passage(source_id="geneva-1", index=0):
+    return Passage(source_id, index, "Norway and Chile signed a fisheries agreement in Geneva on 14 May 2024.",
+                   0, 72, dates=[DateMention("14 May 2024", 58, 69, "2024-05-14", "day",
+                                             range_start="2024-05-14", range_end="2024-05-14")],
+                   entities=[Entity("Norway", 0, 6, "PLACE", "norway")])
+
+
+def test_indexes_are_versioned_behind_aliases(es_session_prefix):
+    store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}")
+    assert store.ensure_indexes() == {"sources": True, "passages": True, "checks": True, "reviews": True}
+    assert store.ensure_indexes() == {"sources": False, "passages": False, "checks": False, "reviews": False}
+    status = store.index_status()
+    assert status["passages"]["index"] == f"{store.prefix}-passages-v1"
+    assert all(entry["current"] for entry in status.values())
+    store.close()
+
+
+def test_store_unavailable_is_raised_quickly_on_a_closed_port():
+    store = ElasticStore(CLOSED_PORT_URL, prefix="nobody", request_timeout=2, max_retries=1)
+    started = time.monotonic()
+    for call in (lambda: store.has_source("x"), lambda: store.search("fisheries"), store.stats,
+                 lambda: store.add_source(_source(), [_passage()]),
+                 lambda: store.save_check(Verdict("c", "SUPPORTED", 0.5, None, [], []))):
+        with pytest.raises(StoreUnavailable) as caught:
+            call()
+        assert "127.0.0.1:9599" in str(caught.value)
+    assert time.monotonic() - started < 10
+    store.close()
+
+
+def test_failed_bulk_leaves_nothing_behind(elastic_store):
+    good = _passage(index=0)
+    bad = _passage(index=1)
+    bad.speaker = {"name": "x"}  # rejected by the keyword mapping, after the good passage is written
+    with pytest.raises(StoreError) as caught:
+        elastic_store.add_source(_source(), [good, bad])
+    assert not isinstance(caught.value, StoreUnavailable)
+    assert not elastic_store.has_source("geneva-1")
+    assert elastic_store.get_passages("geneva-1") == []
+    assert elastic_store.stats() == {"sources": 0, "passages": 0, "checks": 0}
+    assert elastic_store.add_source(_source(), [good]) is True
+
+
+def test_passages_without_a_stored_source_are_invisible(elastic_store):
+    elastic_store.ensure_indexes()
+    from factcheck.store.elastic import passage_doc  # the indexed form, written here without its source
+
+    elastic_store.es.index(index=elastic_store.alias("passages"), id="orphan:0",
+                           document=passage_doc(_passage("orphan"), _source("orphan")), refresh="wait_for")
+    assert elastic_store.search("Norway fisheries") == []
+    assert elastic_store.timeline(entity="norway") == []
+    assert elastic_store.get_passages("orphan") == []
+
+
+def test_migrate_moves_aliases_and_keeps_everything(elastic_store):
+    elastic_store.add_source(_source(), [_passage()])
+    check_id = elastic_store.save_check(Verdict("Norway and Chile met", "SUPPORTED", 0.8, None, [], []))
+    before = elastic_store.stats()
+    assert indexes_cli.create(elastic_store) == "all indexes exist"
+    result = indexes_cli.migrate(elastic_store)
+    assert f"{elastic_store.prefix}-passages-v1 -> {elastic_store.prefix}-passages-v2" in result
+    status = indexes_cli.status(elastic_store)
+    assert status["backend"] == "elasticsearch"
+    assert status["passages"]["index"].endswith("-passages-v2") and status["passages"]["docs"] == 1
+    assert not elastic_store.es.indices.exists(index=f"{elastic_store.prefix}-passages-v1")
+    assert elastic_store.stats() == before
+    assert [h.passage.id for h in elastic_store.search("fisheries agreement", as_of="2024-06-01")] == ["geneva-1:0"]
+    assert elastic_store.get_passages("geneva-1") == [_passage()]
+    assert elastic_store.get_check(check_id).claim == "Norway and Chile met"
+
+
+def test_concurrent_style_duplicate_create_returns_false(elastic_store):
+    """The source document is created with op_type=create: a second writer that raced past has_source loses."""
+    assert elastic_store.add_source(_source(), [_passage()]) is True
+    elastic_store.has_source = lambda source_id: False  # pretend the check ran before the first write landed
+    assert elastic_store.add_source(_source(), [_passage()]) is False
+    del elastic_store.has_source
+    assert elastic_store.get_passages("geneva-1") == [_passage()]

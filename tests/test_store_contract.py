@@ -1,0 +1,217 @@
+"""The Store protocol's contract (factcheck/store/base.py), run against every backend.
+
+The Elasticsearch half needs a node (scripts/elasticsearch start); see test_elastic_store.py for when it skips.
+"""
+import pytest
+
+from factcheck.models import DateMention, Entity, Evidence, Number, Passage, Source, Verdict
+from factcheck.store.base import Hit, Store
+from factcheck.store.sqlite import SqliteStore
+
+from .test_elastic_store import elastic_store, es_session_prefix  # noqa: F401 - fixtures used below
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        backend = SqliteStore(str(tmp_path / "contract.db"))
+        yield backend
+        backend.close()
+    else:
+        yield request.getfixturevalue("elastic_store")
+
+
+def day(text, start, iso):
+    return DateMention(text, start, start + len(text), iso, "day", range_start=iso, range_end=iso)
+
+
+def span(text, start, value, granularity, first, last):
+    return DateMention(text, start, start + len(text), value, granularity, range_start=first, range_end=last)
+
+
+def place(text, start, key):
+    return Entity(text, start, start + len(text), "PLACE", key)
+
+
+def source(source_id, publisher, published_at, *sentences):
+    return Source(id=source_id, text=" ".join(sentences), content_hash="sha-" + source_id, url=f"https://{source_id}.example/",
+                  publisher=publisher, published_at=published_at, title=sentences[0][:40])
+
+
+def passages(source_id, *items):
+    """Passages from (text, dates, entities) with offsets as if the sentences were joined by one space."""
+    out, offset = [], 0
+    for index, (text, dates, entities) in enumerate(items):
+        out.append(Passage(source_id, index, text, offset, offset + len(text), dates=dates, entities=entities))
+        offset += len(text) + 1
+    return out
+
+
+GENEVA = "Norway and Chile signed a fisheries agreement in Geneva on 14 May 2024."
+HOURS = "The meeting lasted four hours, officials said."
+MAY = "The fisheries agreement between Norway and Chile was signed in Geneva in May 2024."
+UNDATED = "Fisheries ministers from Norway met officials in 2023."
+BRIDGE = "A new bridge opened in Bergen on 1 September 2023 after two years of work."
+WIRE = "Chile confirmed the fisheries pact on 14 May 2024."
+
+
+def corpus():
+    """Sources with their passages: (Source, [Passage])."""
+    alpine = passages("alpine", (GENEVA, [day("14 May 2024", 59, "2024-05-14")],
+                                 [place("Norway", 0, "norway"), place("Chile", 11, "chile"),
+                                  place("Geneva", 49, "geneva")]),
+                      (HOURS, [], []))
+    alpine[0].numbers = [Number("14", 59, 61, 14.0, None, "ordinal")]
+    alpine[0].is_claim, alpine[0].claim_score, alpine[0].speaker = True, 0.9, "officials"
+    lakeside = passages("lakeside", (MAY, [span("May 2024", 73, "2024-05", "month", "2024-05-01", "2024-05-31")],
+                                     [place("Norway", 32, "norway"), place("Chile", 43, "chile")]))
+    undated = passages("undated", (UNDATED, [span("2023", 49, "2023", "year", "2023-01-01", "2023-12-31")],
+                                   [place("Norway", 25, "norway")]))
+    bridge = passages("bridge", (BRIDGE, [day("1 September 2023", 33, "2023-09-01"),
+                                          DateMention("two years", 56, 65, "P2Y", None, type="duration")],
+                                 [place("Bergen", 23, "bergen")]))
+    wire = passages("aardvark-wire", (WIRE, [day("14 May 2024", 38, "2024-05-14")], [place("Chile", 0, "chile")]))
+    return [
+        (source("alpine", "Alpine Herald", "2024-05-15", GENEVA, HOURS), alpine),
+        (source("lakeside", "Lakeside Daily", "2024-05-20T08:30:00+00:00", MAY), lakeside),
+        (source("undated", "Fish Blog", None, UNDATED), undated),
+        (source("bridge", "Harbour News", "2023-09-02", BRIDGE), bridge),
+        (source("aardvark-wire", "Aardvark Wire", "2024-05-14", WIRE), wire),
+    ]
+
+
+@pytest.fixture
+def filled(store):
+    for src, items in corpus():
+        assert store.add_source(src, items) is True
+    return store
+
+
+def ids(hits):
+    return [hit.passage.id for hit in hits]
+
+
+def test_is_a_store(store):
+    assert isinstance(store, Store)
+
+
+def test_add_source_is_idempotent(filled):
+    before = filled.stats()
+    src, items = corpus()[0]
+    src.text = "changed"
+    assert filled.add_source(src, items[:1]) is False
+    assert filled.stats() == before
+    assert filled.get_source("alpine").text == " ".join([GENEVA, HOURS])
+    assert len(filled.get_passages("alpine")) == 2
+
+
+def test_get_source_by_id(filled):
+    expected = corpus()[1][0]
+    got = filled.get_source("lakeside")
+    assert got.ingested_at  # set by the store when the caller left it empty
+    got.ingested_at = None
+    assert got == expected
+    assert filled.has_source("lakeside") and not filled.has_source("nope")
+    assert filled.get_source("nope") is None
+
+
+def test_passages_round_trip_in_text_order(store):
+    src, items = corpus()[0]
+    assert store.add_source(src, list(reversed(items))) is True
+    got = store.get_passages("alpine")
+    assert got == items
+    assert [p.index for p in got] == [0, 1]
+    assert got[0].dates[0].range_start == "2024-05-14" and got[0].numbers[0].value == 14.0
+    assert store.get_passages("nope") == []
+
+
+def test_search_finds_relevant_passages_best_first(filled):
+    hits = filled.search("Norway Chile fisheries agreement Geneva")
+    assert all(isinstance(hit, Hit) for hit in hits)
+    assert set(ids(hits)[:2]) == {"alpine:0", "lakeside:0"}
+    assert "bridge:0" not in ids(hits)
+    assert hits[0].source.id == hits[0].passage.source_id
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_search_filters_by_publisher(filled):
+    assert ids(filled.search("fisheries agreement Norway", publisher="Lakeside Daily")) == ["lakeside:0"]
+    assert filled.search("fisheries agreement Norway", publisher="Nobody") == []
+
+
+def test_search_as_of_drops_later_sources_and_keeps_undated(filled):
+    found = ids(filled.search("Norway fisheries", as_of="2024-05-16"))
+    assert "alpine:0" in found and "undated:0" in found
+    assert "lakeside:0" not in found  # published 20 May
+    assert "lakeside:0" in ids(filled.search("Norway fisheries", as_of="2024-05-20"))
+
+
+def test_search_without_terms_or_entities_finds_nothing(filled):
+    assert filled.search("") == []
+    assert filled.search("the of and") == []
+
+
+def test_search_by_entity_alone(filled):
+    assert ids(filled.search("", entities=["bergen"])) == ["bridge:0"]
+
+
+def test_search_date_overlap_boosts(store):
+    text = "Quotas for the South Pacific were agreed."
+    for source_id, iso in (("quota-one", "2021-03-10"), ("quota-two", "2022-03-10")):
+        store.add_source(source(source_id, "Wire", "2022-04-01", text),
+                         passages(source_id, (text, [day(iso[:4], 0, iso)], [])))
+    assert ids(store.search("South Pacific quotas", date_from="2022-03-01", date_to="2022-03-31"))[0] == \
+        "quota-two:0"
+    assert ids(store.search("South Pacific quotas", date_from="2021-01-01", date_to="2021-12-31"))[0] == \
+        "quota-one:0"
+    assert len(store.search("South Pacific quotas", date_from="1990-01-01", date_to="1990-12-31")) == 2
+
+
+def test_timeline_orders_by_first_date_then_source(filled):
+    assert ids(filled.timeline()) == ["undated:0", "bridge:0", "lakeside:0", "aardvark-wire:0", "alpine:0"]
+
+
+def test_timeline_filters(filled):
+    assert ids(filled.timeline(entity="chile")) == ["lakeside:0", "aardvark-wire:0", "alpine:0"]
+    assert ids(filled.timeline(query="bridge")) == ["bridge:0"]
+    assert ids(filled.timeline(entity="chile", as_of="2024-05-16")) == ["aardvark-wire:0", "alpine:0"]
+    assert ids(filled.timeline(limit=2)) == ["undated:0", "bridge:0"]
+
+
+def test_timeline_date_range_overlap(filled):
+    assert ids(filled.timeline(date_from="2024-05-10", date_to="2024-05-12")) == ["lakeside:0"]
+    assert ids(filled.timeline(date_from="2023-09-01", date_to="2023-09-01")) == ["undated:0", "bridge:0"]
+    assert ids(filled.timeline(date_from="2024-05-14")) == ["lakeside:0", "aardvark-wire:0", "alpine:0"]
+    assert filled.timeline(date_from="2030-01-01", date_to="2030-12-31") == []
+
+
+def test_list_sources_newest_first_with_filters(filled):
+    assert [s.id for s in filled.list_sources()] == ["lakeside", "alpine", "aardvark-wire", "bridge", "undated"]
+    assert [s.id for s in filled.list_sources(publisher="Harbour News")] == ["bridge"]
+    assert [s.id for s in filled.list_sources(published_from="2024-05-15")] == ["lakeside", "alpine"]
+    assert [s.id for s in filled.list_sources(published_to="2023-12-31")] == ["bridge"]
+    assert [s.id for s in filled.list_sources(query="bridge")] == ["bridge"]
+    assert [s.id for s in filled.list_sources(limit=2, offset=1)] == ["alpine", "aardvark-wire"]
+
+
+def test_save_and_get_check(store):
+    evidence = Evidence("alpine", "https://alpine.example/", "Alpine Herald", "2024-05-15", GENEVA, 0, len(GENEVA),
+                        [{"text": "14 May 2024", "value": "2024-05-14"}], "supports", 0.9,
+                        "source dates the meeting 14 May 2024", passage_id="alpine:0")
+    verdict = Verdict("Norway and Chile met on 14 May 2024", "SUPPORTED", 0.85, "2024-06-01",
+                      [{"value": "2024-05-14"}], [evidence])
+    check_id = store.save_check(verdict)
+    assert check_id and verdict.id == check_id and verdict.created_at
+    assert store.get_check(check_id) == verdict
+    assert store.get_check("chk-missing") is None
+    named = Verdict("x", "NOT_ENOUGH_EVIDENCE", 0.1, None, [], [], id="chk-mine")
+    assert store.save_check(named) == "chk-mine"
+    assert store.get_check("chk-mine").verdict == "NOT_ENOUGH_EVIDENCE"
+
+
+def test_stats_counts(store):
+    assert store.stats() == {"sources": 0, "passages": 0, "checks": 0}
+    for src, items in corpus():
+        store.add_source(src, items)
+    store.save_check(Verdict("x", "REFUTED", 0.7, None, [], []))
+    assert store.stats() == {"sources": 5, "passages": 6, "checks": 1}
