@@ -13,7 +13,7 @@ from typing import Optional
 from .extract import NEGATION, ClaimAnalysis, analyse_claim
 from .models import DateMention, Entity, Evidence, Number, Passage, Verdict
 from .store.base import Hit, Store
-from .extract.places import places_exclude
+from .extract.places import place_kind, places_exclude
 from .textutil import content_terms, human_date, stem
 
 MAX_CLAIM_CHARS = 2000
@@ -54,6 +54,7 @@ class Judgement:
     highlights: list[dict] = field(default_factory=list)
 
 
+FORECAST_WEIGHT = 0.5  # a plan or forecast weighs this much against a report
 REPORTING_DAYS = 7  # a dateless sentence published this many days after a date may report it
 CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
 
@@ -100,6 +101,15 @@ def _in_text(entity: Entity, text_lower: str) -> bool:
 _LOCATIVE = re.compile(r"\b(in|at|near|outside|inside|from|to|venue|host city of)\s+(the\s+)?$", re.I)
 
 
+def _places_differ(a: str, b: str) -> bool:
+    """Two places that cannot both be where one event happened; two named venues unknown to the gazetteer
+    ("the Grand Palais", "the Elysee Palace") differ when they share no word."""
+    if places_exclude(a, b):
+        return True
+    kind_a, kind_b = place_kind(a)[0], place_kind(b)[0]
+    return kind_a is None and kind_b is None and not set(a.split()) & set(b.split())
+
+
 def _locative(text: str, entity: Entity) -> bool:
     """The place is where something happens ("held in Geneva", "at the Grand Palais"), not an actor."""
     return bool(_LOCATIVE.search(text[max(0, entity.start - 25):entity.start]))
@@ -109,6 +119,28 @@ def _near(text: str, span_start: int, span_end: int, terms: set[str], chars: int
     """One of the terms occurs within `chars` characters of the span."""
     window = text[max(0, span_start - chars):span_start] + " " + text[span_end:span_end + chars]
     return bool(content_terms(window) & terms)
+
+
+_FUTURE = re.compile(r"\b(will|would|shall|expected|expects?|scheduled|planned|plans?|set to|due to|likely|"
+                     r"could|should|may|might|is to|are to|to be|have to|has to|aims? to|intends? to|"
+                     r"upcoming|next)\b", re.I)
+
+
+def _reports_same(event_terms: set[str], passage_terms: set[str]) -> bool:
+    """At least half of the claim's event words (beyond what a number counts) are in the sentence."""
+    return bool(event_terms) and len(event_terms & passage_terms) >= 0.5 * len(event_terms)
+
+
+def _mostly_named(entity: Entity, terms: set[str]) -> bool:
+    """Most words of a multi-word name appear ("AI Action Summit" for "the Paris AI Action Summit")."""
+    words = content_terms(entity.text) | {t for t in entity.key.split() if len(t) > 2}
+    words = {w for w in words if len(w) > 1}
+    return len(words) >= 2 and len(words & terms) >= max(2, 0.6 * len(words))
+
+
+def _date_context(text: str, mention: DateMention) -> set[str]:
+    """The words a date goes with in a sentence ("talks ... held in Geneva on 21 May 2024")."""
+    return content_terms(text[max(0, mention.start - 45):mention.start] + " " + text[mention.end:mention.end + 25])
 
 
 def _dates_overlap(a: DateMention, b: DateMention) -> bool:
@@ -224,13 +256,17 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
 
     # Entities: named in the sentence, else in its context or elsewhere in the source, else missing.
     matched_entities, missing = 0, []
+    nearby_terms = passage_terms | context_terms
     for entity in claim.entities:
         found = _entity_match(entity, passage, text_lower)
         if found:
             matched_entities += 1
             matches.append(found.text)
             mark(found, "entity", "match")
-        elif not _in_text(entity, context.lower()) and not (entity.label != "PERSON" and _in_text(entity, source_lower)):
+        elif _mostly_named(entity, passage_terms):
+            matched_entities += 1
+        elif not _in_text(entity, context.lower()) and not _mostly_named(entity, nearby_terms) and \
+                not (entity.label != "PERSON" and _in_text(entity, source_lower)):
             missing.append(entity)
     claim_keys = {e.key for e in claim.entities}
     claim_key_tokens = {t for k in claim_keys for t in k.split()}
@@ -240,12 +276,17 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
                 and not set(e.key.split()) & claim_key_tokens]
 
     about_same = event_cover >= 0.5 and coverage >= 0.5  # the sentence reports the claim's kind of event
+    # A place the claim puts the event in that this source never names: another event, or a place conflict.
+    elsewhere = any(e.label == "PLACE" and _locative(claim.text, e) for e in missing)
+    future = bool(_FUTURE.search(passage.text))
 
-    # Dates: agree when the ranges overlap ("May 2024" covers "14 May 2024").
+    # Dates: agree when the ranges overlap ("May 2024" covers "14 May 2024"); conflict only when the other
+    # date stands next to the words the claim's date goes with ("held ... on 21 May" / "talks ... on Tuesday").
     claim_dates = _checkable_dates(claim.dates)
     passage_dates = _checkable_dates(passage.dates)
-    date_match = date_conflict = forecast = False
+    date_match = date_conflict = False
     published = (source.published_at or "")[:10]
+    forecast = future and not published  # announced, not reported (when the date says so, see below)
     for cd in claim_dates:
         agreeing = [pd for pd in passage_dates if _dates_overlap(cd, pd)]
         if agreeing:
@@ -254,16 +295,39 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
             matches.append(f"{human_date(pd)} (\u201c{pd.text}\u201d)" if pd.relative else human_date(pd))
             mark(pd, "date", "match")
             forecast = forecast or bool(published and pd.range_start > published)
-        elif about_same and any(_near(passage.text, pd.start, pd.end, event_terms & passage_terms)
-                                for pd in passage_dates):
+            continue
+        if not about_same or elsewhere:
+            continue
+        anchor_terms = _date_context(claim.text, cd) & passage_terms
+        rival = next((pd for pd in passage_dates if _near(passage.text, pd.start, pd.end, anchor_terms)), None)
+        if rival is not None:
             date_conflict = True
-            pd = next(pd for pd in passage_dates if _near(passage.text, pd.start, pd.end, event_terms & passage_terms))
-            said = f" (\u201c{pd.text}\u201d)" if pd.relative else ""
-            conflicts.append(f"the source dates it {human_date(pd)}{said}; the claim says {human_date(cd)}")
-            mark(pd, "date", "conflict")
+            said = f" (\u201c{rival.text}\u201d)" if rival.relative else ""
+            conflicts.append(f"the source dates it {human_date(rival)}{said}; the claim says {human_date(cd)}")
+            mark(rival, "date", "conflict")
 
-    if claim_dates and not passage_dates and published and not date_match:
-        # A sentence without a date of its own reports news of its publication week.
+    # A day and month without a year ("on 9 February", no claim date): compare day and month only.
+    for cd in claim.dates:
+        partial = re.fullmatch(r"XXXX-(\d\d)-(\d\d)", cd.value or "")
+        if not partial:
+            continue
+        month_day = "-" + partial.group(1) + "-" + partial.group(2)
+        same_day = [pd for pd in passage_dates if pd.granularity == "day" and pd.value[4:10] == month_day]
+        if same_day:
+            date_match = True
+            matches.append(human_date(same_day[0]))
+            mark(same_day[0], "date", "match")
+        elif about_same and not elsewhere:
+            anchor_terms = _date_context(claim.text, cd) & passage_terms
+            rival = next((pd for pd in passage_dates if pd.granularity == "day"
+                          and _near(passage.text, pd.start, pd.end, anchor_terms)), None)
+            if rival is not None:
+                date_conflict = True
+                conflicts.append(f"the source dates it {human_date(rival)}; the claim says {cd.text}")
+                mark(rival, "date", "conflict")
+
+    if claim_dates and not passage_dates and published and not date_match and not future:
+        # A sentence without a date of its own, in the past tense, reports news of its publication week.
         try:
             published_day = date.fromisoformat(published)
         except ValueError:
@@ -292,7 +356,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
             mark(agreeing[0], "number", "match")
             continue
         rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
-        if not rivals and about_same:
+        if not rivals and _reports_same(event_terms - label, passage_terms):
             rivals = [pn for pn in passage.numbers
                       if (_comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
         if rivals:
@@ -315,8 +379,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
     place_conflict = person_conflict = False
     for entity in missing:
         if entity.label == "PLACE" and about_same and _locative(claim.text, entity):
-            rivals = [r for r in rivals_of("PLACE")
-                      if places_exclude(r.key, entity.key) and _locative(passage.text, r)]
+            rivals = [r for r in rivals_of("PLACE") + rivals_of("ORG") + rivals_of("OTHER")
+                      if _locative(passage.text, r) and _places_differ(r.key, entity.key)]
             if rivals:
                 place_conflict = True
                 conflicts.append(f"the source places it in {rivals[0].text}; the claim says {entity.text}")
@@ -359,8 +423,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
         reason = f"the source reports the same: {detail}" if detail else "the source reports the same"
         reason += f" ({len(shared_ctx)} of {len(claim_terms)} key words shared)"
         if forecast:
-            reason += "; written before that date, it announces a plan or forecast rather than reporting it"
-            relevance *= 0.6
+            reason += "; it announces a plan or forecast rather than reporting what happened"
+            relevance *= FORECAST_WEIGHT
         if unresolved_claim_dates:
             reason += "; the claim's relative date could not be checked without a claim date"
     else:
