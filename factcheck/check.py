@@ -229,7 +229,7 @@ def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[s
     return None
 
 
-def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
+def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozenset = frozenset()) -> Judgement:
     """Compare one passage with the claim: matches, conflicts, a stance and a plain-words reason.
 
     The sentence is read with its context (the source's title and the text just before it), since news
@@ -242,7 +242,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit) -> Judgement:
     passage_terms = content_terms(passage.text) | {t for e in passage.entities for t in e.key.split()}
     context_terms = content_terms(context)
     entity_terms = {t for e in claim.entities for t in content_terms(e.text) | set(e.key.split())}
-    event_terms = claim_terms - entity_terms
+    # What the claim says happened: its words less the names and the topic every candidate shares ("act").
+    event_terms = claim_terms - entity_terms - topic or claim_terms - entity_terms
     shared = claim_terms & passage_terms
     shared_ctx = claim_terms & (passage_terms | context_terms)
     coverage = len(shared_ctx) / len(claim_terms) if claim_terms else 0.0
@@ -458,6 +459,21 @@ def _word_from(text: str, stem_prefix: str) -> str:
     return stem_prefix
 
 
+TOPIC_SHARE = 0.5  # a claim word found in this share of the candidates is the topic, not the event
+TOPIC_MIN_HITS = 8
+
+
+def topic_terms(claim_terms: set[str], hits: list[Hit]) -> frozenset:
+    """Claim words that most retrieved passages share: they say what the corpus is about, not what happened."""
+    if len(hits) < TOPIC_MIN_HITS:
+        return frozenset()
+    counts = {t: 0 for t in claim_terms}
+    for hit in hits:
+        for term in claim_terms & content_terms(hit.passage.text):
+            counts[term] += 1
+    return frozenset(t for t, n in counts.items() if n >= TOPIC_SHARE * len(hits))
+
+
 CONFLICT_RATIO = 0.5  # the weaker side must weigh at least this share of the stronger for CONFLICTING
 
 
@@ -513,12 +529,13 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
                         date_from=min((d.range_start for d in dates), default=None),
                         date_to=max((d.range_end for d in dates), default=None),
                         as_of=as_of_day, limit=RETRIEVE)
+    topic = topic_terms(claim_terms, hits)
     judgements, seen = [], set()
     for hit in hits:
         key = (hit.source.id, hit.passage.text)
         if key not in seen:  # a sentence repeated in the same source counts once
             seen.add(key)
-            judgements.append(judge(analysis, claim_terms, hit))
+            judgements.append(judge(analysis, claim_terms, hit, topic))
     reconcile(judgements)
     order = {"conflicts": 0, "supports": 0, "related": 1}
     judgements.sort(key=lambda j: (order[j.stance], -j.score))
