@@ -35,10 +35,14 @@ def es_session_prefix():
         pytest.skip(message)
     prefix = f"fc-test-{uuid.uuid4().hex[:8]}"
     yield prefix
-    names = list(admin.es.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
-    if names:  # by name: a node may refuse wildcard deletes (action.destructive_requires_name)
-        admin.es.indices.delete(index=",".join(names))
+    _delete_indexes(admin, prefix)
     admin.close()
+
+
+def _delete_indexes(store, prefix):
+    names = list(store.es.indices.get(index=f"{prefix}-*", expand_wildcards="all"))
+    if names:  # by name: a node may refuse wildcard deletes (action.destructive_requires_name)
+        store.es.indices.delete(index=",".join(names))
 
 
 @pytest.fixture
@@ -49,6 +53,7 @@ def elastic_store(es_session_prefix):
     # refresh="wait_for" waits for the next scheduled refresh (1 s by default): refresh often in tests only
     store.es.indices.put_settings(index=f"{store.prefix}-*", settings={"index": {"refresh_interval": "50ms"}})
     yield store
+    _delete_indexes(store, store.prefix)
     store.close()
 
 
