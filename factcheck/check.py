@@ -204,7 +204,7 @@ def _number_label(text: str, number: Number) -> set[str]:
     """What a number counts, read from the words right after it up to the next number or clause break
     ("46 against" -> {against}; "49 MEPs voted against" -> {mep, vot, against})."""
     tail = re.split(r"[,;:()]|\band\b|\bor\b|\d", text[number.end:number.end + 40], maxsplit=1)[0]
-    words = [w.lower() for w in _TOKEN.findall(tail) if w.lower() not in _LABEL_STOP][:3]
+    words = [w.lower() for w in _TOKEN.findall(tail) if w.lower() not in _LABEL_STOP][:2]
     if number.unit:
         words.append(number.unit.lower())
     return {stem(w) for w in words}
@@ -266,6 +266,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             mark(found, "entity", "match")
         elif _mostly_named(entity, passage_terms):
             matched_entities += 1
+        elif entity.label == "PERSON" and any(e.label == "PERSON" for e in passage.entities):
+            missing.append(entity)  # the sentence is about someone else, whoever the paragraph names
         elif not _in_text(entity, context.lower()) and not _mostly_named(entity, nearby_terms) and \
                 not (entity.label != "PERSON" and _in_text(entity, source_lower)):
             missing.append(entity)
