@@ -1,4 +1,5 @@
-"""Elasticsearch-only behaviour of ElasticStore, against a real node at ELASTICSEARCH_URL.
+"""Elasticsearch-only behaviour of ElasticStore, against a real node at ELASTICSEARCH_TEST_URL (or
+ELASTICSEARCH_URL, or http://127.0.0.1:9200).
 
 Start one with `scripts/elasticsearch start`. Without a node these tests skip, except under CI=true, where they
 fail. The behaviour shared with the SQLite store is in test_store_contract.py, which uses the fixtures below.
@@ -16,7 +17,8 @@ from factcheck.models import DateMention, Entity, Passage, Source, Verdict
 from factcheck.store.base import StoreError, StoreUnavailable
 from factcheck.store.elastic import ElasticStore
 
-ES_URL = os.environ.get("ELASTICSEARCH_URL") or "http://127.0.0.1:9200"
+ES_URL = (os.environ.get("ELASTICSEARCH_TEST_URL") or os.environ.get("ELASTICSEARCH_URL")
+          or "http://127.0.0.1:9200")
 CLOSED_PORT_URL = "http://127.0.0.1:9599"
 _counter = itertools.count()
 
