@@ -59,13 +59,11 @@ REPORTING_DAYS = 7  # a dateless sentence published this many days after a date 
 CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
 
 # Pairs of words that state opposite things about the same subject ("applies" / "exempts").
-ANTONYMS = [("apply", "exempt"), ("approv", "reject"), ("accept", "declin"), ("accept", "reject"),
-            ("sign", "refus"), ("win", "lose"), ("won", "lost"), ("increas", "decreas"), ("rise", "fall"),
-            ("rose", "fell"), ("allow", "ban"), ("allow", "prohibit"), ("permit", "prohibit"), ("legal", "illegal"),
-            ("includ", "exclud"), ("support", "oppos"), ("join", "leav"),
-            ("confirm", "deni"), ("pass", "fail"), ("guilty", "innocent"), ("public", "privat"),
-            ("entir", "partly"), ("entir", "partial"), ("all", "some"), ("resign", "appoint"),
-            ("in person", "virtual"), ("attend", "absent")]
+ANTONYMS = [("appli", "exempt"), ("approv", "refus"), ("accept", "refus"), ("win", "lose"), ("won", "lost"),
+            ("increas", "decreas"), ("rise", "fall"), ("rose", "fell"), ("allow", "ban"), ("permit", "ban"),
+            ("legal", "illeg"), ("includ", "exclud"), ("support", "oppos"), ("join", "leav"), ("confirm", "deni"),
+            ("approv", "fail"), ("guilti", "innoc"), ("public", "privat"), ("entir", "part"),
+            ("resign", "appoint"), ("attend", "absent")]
 _ORDINAL_WORDS = re.compile(r"\b(first|second|third|last|final|only|single)\b", re.I)
 _IDENTIFIER = re.compile(r"\b\d{2,4}/\d{1,5}\b")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)

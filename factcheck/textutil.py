@@ -19,39 +19,41 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
 _NEGATIONS = frozenset("not no never neither nor none without".split())
 
 
+_STEMMER = None
+
+
 def stem(word: str) -> str:
-    """A deliberately crude English stemmer: enough to match "approved"/"approves"/"approval" loosely."""
+    """The Snowball (Porter2) English stem, so "approved", "approves" and "approval" match."""
+    global _STEMMER
+    if _STEMMER is None:
+        import snowballstemmer
+
+        _STEMMER = snowballstemmer.stemmer("english")
     word = word.lower().replace("\u2019", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    for suffix in ("ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies", "ed", "es", "s", "al"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if suffix in ("ied", "ies"):
-                word += "y"
-            break
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]  # "planned" -> "plann" -> "plan"
-    if len(word) > 4 and word.endswith("e"):
-        word = word[:-1]
-    return word
+    return _STEMMER.stemWord(WORD_SYNONYMS.get(word, word))
 
+
+# Words whose stem would collide with an unrelated word ("publication" -> "public").
+WORD_SYNONYMS = {"publication": "published", "met": "meet", "led": "lead", "struck": "strike"}
 
 # Words news writers use for the same event, mapped to one stem ("adopted" and "approved", "clinched" and
-# "reached"), so that a paraphrase still counts as the same event. Keys and values are stems.
+# "reached"), so that a paraphrase still counts as the same event. Keys and values are Snowball stems.
 SYNONYMS = {
-    "adopt": "approv", "endors": "approv", "ratifi": "approv", "ratify": "approv", "passed": "approv",
-    "appear": "publish", "publication": "publish", "publ": "publish",
-    "clinch": "reach", "struck": "reach", "strik": "reach", "seal": "reach",
-    "agre": "deal", "agreement": "deal", "accord": "deal",
-    "prohibition": "ban", "prohibit": "ban", "outlaw": "ban", "forbid": "ban", "forbidden": "ban",
-    "penalti": "fine", "penalty": "fine",
-    "co-host": "host", "cohost": "host", "chair": "host", "co-chair": "host", "co-chaired": "host",
-    "signatori": "sign", "signatory": "sign", "endorsement": "approv",
+    "adopt": "approv", "endors": "approv", "ratifi": "approv", "pass": "approv", "endorse": "approv",
+    "appear": "publish",
+    "clinch": "reach", "strike": "reach", "seal": "reach",
+    "agreement": "deal", "agre": "deal", "accord": "deal",
+    "prohibit": "ban", "outlaw": "ban", "forbid": "ban", "forbidden": "ban",
+    "penalti": "fine",
+    "co-host": "host", "cohost": "host", "chair": "host", "co-chair": "host",
+    "signatori": "sign",
     "declin": "refus", "reject": "refus",
-    "held": "hold", "meet": "meeting", "met": "meeting", "talk": "meeting", "talks": "meeting",
-    "led": "lead", "head": "lead", "headed": "lead",
-    "effect": "forc", "force": "forc", "enforceabl": "forc",
+    "held": "hold", "talk": "meet", "meeting": "meet",
+    "head": "lead",
+    "effect": "forc", "enforc": "forc",
+    "abstent": "abstain",
 }
 
 
