@@ -241,7 +241,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     context_terms = content_terms(context)
     entity_terms = {t for e in claim.entities for t in content_terms(e.text) | set(e.key.split())}
     # What the claim says happened: its words less the names and the topic every candidate shares ("act").
-    event_terms = claim_terms - entity_terms - topic or claim_terms - entity_terms
+    event_terms = claim_terms - entity_terms - topic
     shared = claim_terms & passage_terms
     shared_ctx = claim_terms & (passage_terms | context_terms)
     coverage = len(shared_ctx) / len(claim_terms) if claim_terms else 0.0
@@ -299,7 +299,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             continue
         if not about_same or elsewhere:
             continue
-        anchor_terms = _date_context(claim.text, cd) & passage_terms
+        anchor_terms = (_date_context(claim.text, cd) - topic) & passage_terms
         rival = next((pd for pd in passage_dates if _near(passage.text, pd.start, pd.end, anchor_terms)), None)
         if rival is not None:
             date_conflict = True
@@ -319,7 +319,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             matches.append(human_date(same_day[0]))
             mark(same_day[0], "date", "match")
         elif about_same and not elsewhere:
-            anchor_terms = _date_context(claim.text, cd) & passage_terms
+            anchor_terms = (_date_context(claim.text, cd) - topic) & passage_terms
             rival = next((pd for pd in passage_dates if pd.granularity == "day"
                           and _near(passage.text, pd.start, pd.end, anchor_terms)), None)
             if rival is not None:
@@ -463,15 +463,19 @@ TOPIC_SHARE = 0.5  # a claim word found in this share of the candidates is the t
 TOPIC_MIN_HITS = 8
 
 
-def topic_terms(claim_terms: set[str], hits: list[Hit]) -> frozenset:
-    """Claim words that most retrieved passages share: they say what the corpus is about, not what happened."""
+def topic_terms(claim_terms: set[str], hits: list[Hit], keep: set[str] = frozenset()) -> frozenset:
+    """Claim words that most retrieved passages share: they say what the corpus is about, not what happened.
+    The rarest word of `keep` (the claim's words other than names) is never topic, so an event remains."""
     if len(hits) < TOPIC_MIN_HITS:
         return frozenset()
     counts = {t: 0 for t in claim_terms}
     for hit in hits:
         for term in claim_terms & content_terms(hit.passage.text):
             counts[term] += 1
-    return frozenset(t for t, n in counts.items() if n >= TOPIC_SHARE * len(hits))
+    topic = {t for t, n in counts.items() if n >= TOPIC_SHARE * len(hits)}
+    if keep and keep <= topic:
+        topic.discard(min(keep, key=lambda t: (counts[t], t)))
+    return frozenset(topic)
 
 
 CONFLICT_RATIO = 0.5  # the weaker side must weigh at least this share of the stronger for CONFLICTING
@@ -529,7 +533,8 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
                         date_from=min((d.range_start for d in dates), default=None),
                         date_to=max((d.range_end for d in dates), default=None),
                         as_of=as_of_day, limit=RETRIEVE)
-    topic = topic_terms(claim_terms, hits)
+    names = {t for e in analysis.entities for t in content_terms(e.text) | set(e.key.split())}
+    topic = topic_terms(claim_terms, hits, keep=claim_terms - names)
     judgements, seen = [], set()
     for hit in hits:
         key = (hit.source.id, hit.passage.text)
