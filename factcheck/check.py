@@ -241,7 +241,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     context_terms = content_terms(context)
     entity_terms = {t for e in claim.entities for t in content_terms(e.text) | set(e.key.split())}
     # What the claim says happened: its words less the names and the topic every candidate shares ("act").
-    event_terms = claim_terms - entity_terms - topic
+    unit_terms = {stem(n.unit) for n in claim.numbers if n.unit}  # "countries" in "61 countries" is counted
+    event_terms = claim_terms - entity_terms - topic - unit_terms
     shared = claim_terms & passage_terms
     shared_ctx = claim_terms & (passage_terms | context_terms)
     coverage = len(shared_ctx) / len(claim_terms) if claim_terms else 0.0
@@ -357,7 +358,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             mark(agreeing[0], "number", "match")
             continue
         rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
-        if not rivals and _reports_same(event_terms - label, passage_terms):
+        if not rivals and _reports_same(event_terms, passage_terms):
             rivals = [pn for pn in passage.numbers
                       if (_comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
         if rivals:
