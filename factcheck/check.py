@@ -52,6 +52,7 @@ class Judgement:
     conflicts: list[str] = field(default_factory=list)
     matches: list[str] = field(default_factory=list)
     highlights: list[dict] = field(default_factory=list)
+    forecast: bool = False
 
 
 FORECAST_WEIGHT = 0.5  # a plan or forecast weighs this much against a report
@@ -369,7 +370,9 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
                              f"{cn.text}{counted}")
             mark(pn, "number", "conflict")
     number_match = bool(quantities) and matched_numbers == len(quantities)
-    for ident in _IDENTIFIER.findall(claim.text):
+    identifiers = _IDENTIFIER.findall(claim.text)
+    identifiers_matched = all(i in passage.text for i in identifiers)
+    for ident in identifiers:
         others = [i for i in _IDENTIFIER.findall(passage.text) if i != ident and i.split("/")[0] == ident.split("/")[0]]
         if ident in passage.text:
             matches.append(ident)
@@ -419,7 +422,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         stance = "conflicts"
         reason = "; ".join(dict.fromkeys(conflicts))
     elif coverage >= 0.5 and grounded and not missing and (date_match or not claim_dates) \
-            and (number_match or not quantities):
+            and (number_match or not quantities) and identifiers_matched:
         stance = "supports"
         detail = ", ".join(dict.fromkeys(matches))
         reason = f"the source reports the same: {detail}" if detail else "the source reports the same"
@@ -442,7 +445,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             parts.append("does not confirm " + ", ".join(n.text for n in quantities[:3]))
         reason = "; ".join(parts) or "on a related topic"
     score = round(min(1.0, relevance), 3)
-    return Judgement(hit, stance, score, reason, coverage, conflicts, matches, highlights)
+    return Judgement(hit, stance, score, reason, coverage, conflicts, matches, highlights,
+                     forecast=stance == "supports" and forecast)
 
 
 def _tail(text: str, number: Number) -> str:
@@ -500,6 +504,8 @@ def decide(judgements: list[Judgement]) -> tuple[str, float]:
         side = support if j.stance == "supports" else conflict if j.stance == "conflicts" else None
         if side is not None:
             side[j.hit.source.id] = max(side.get(j.hit.source.id, 0.0), j.score)
+    if not conflict and all(j.forecast for j in judgements if j.stance == "supports"):
+        support = {}  # only plans and forecasts: nothing yet says it happened
     if not support and not conflict:
         best = max((j.score for j in judgements), default=0.0)
         return "NOT_ENOUGH_EVIDENCE", round(max(0.5, 1.0 - best), 2)
