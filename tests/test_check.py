@@ -1,0 +1,105 @@
+"""The checker on hand-written sources: each kind of structural conflict, the verdict labels, as_of, bad input."""
+import pytest
+
+from factcheck.check import check_claim
+from factcheck.config import Config
+from factcheck.ingest import ingest_records
+from factcheck.store.sqlite import SqliteStore
+from factcheck.timeline import build_timeline
+
+SOURCES = [
+    {"id": "wire-1", "publisher": "Wire One", "published_at": "2024-05-15", "title": "Ministers meet in Geneva",
+     "text": "Trade ministers from Norway and Chile met on Tuesday in Geneva to discuss fishing quotas. "
+             "The ministers agreed a quota of 450,000 tonnes for next year. "
+             "Norwegian minister Ola Berg led the delegation."},
+    {"id": "wire-2", "publisher": "Wire Two", "published_at": "2024-05-16",
+     "title": "Fishing quota talks end without a deal on subsidies",
+     "text": "The Geneva talks between Norway and Chile on fishing quotas took place on 14 May 2024. "
+             "Chile did not sign the subsidies protocol."},
+    {"id": "wire-3", "publisher": "Wire Three", "published_at": "2024-05-20", "title": "Quota talks recap",
+     "text": "Norway and Chile held their fishing quota talks in Geneva on 13 May 2024, officials said."},
+    {"id": "local-1", "publisher": "Bergen Daily", "published_at": "2024-06-10",
+     "text": "The Bergen harbour festival opened on 3 June 2024 with a boat parade."},
+    {"id": "local-2", "publisher": "Coast Radio", "published_at": "2024-06-11",
+     "text": "The Bergen harbour festival opened on 5 June 2024 after a two-day delay."},
+]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    store = SqliteStore(str(tmp_path_factory.mktemp("check") / "check.db"))
+    report = ingest_records(store, SOURCES, Config(load_demo=False))
+    assert report.added == len(SOURCES)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("claim, verdict, reason_parts", [
+    # Two sources date the talks 14 May, a third says 13 May: the majority carries it, the outlier is shown.
+    ("Norway and Chile held fishing quota talks in Geneva on 14 May 2024", "SUPPORTED", ["13 May 2024"]),
+    # One source against one: sources disagree.
+    ("The Bergen harbour festival opened on 3 June 2024", "CONFLICTING", ["5 June 2024", "3 June 2024"]),
+    ("Norway and Chile held fishing quota talks in Lisbon on 14 May 2024", "REFUTED", ["Geneva", "Lisbon"]),
+    ("The ministers agreed a quota of 300,000 tonnes", "REFUTED", ["450,000", "300,000"]),
+    ("The ministers agreed a quota of 450,000 tonnes", "SUPPORTED", ["450,000"]),
+    ("Chile signed the subsidies protocol", "REFUTED", ["not"]),
+    ("The delegation was led by Norwegian minister Ola Berg", "SUPPORTED", ["Ola Berg"]),
+    ("The Moon landing was filmed in a studio in 1969", "NOT_ENOUGH_EVIDENCE", []),
+])
+def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
+    result = check_claim(store, claim)
+    assert result.verdict == verdict, [(e.stance, e.reason) for e in result.evidence]
+    decisive = [e for e in result.evidence if e.stance != "related"]
+    for part in reason_parts:
+        assert any(part in e.reason for e in decisive), [e.reason for e in decisive]
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def test_evidence_carries_offsets_into_the_source(store):
+    result = check_claim(store, "The ministers agreed a quota of 450,000 tonnes")
+    evidence = next(e for e in result.evidence if e.stance == "supports")
+    source = store.get_source(evidence.source_id)
+    assert source.text[evidence.start:evidence.end] == evidence.sentence
+
+
+def test_relative_claim_date_is_anchored_on_claim_date(store):
+    result = check_claim(store, "Yesterday Norway and Chile held fishing quota talks in Geneva",
+                         claim_date="2024-05-15")
+    assert [d["value"] for d in result.dates] == ["2024-05-14"]
+    assert result.verdict in ("SUPPORTED", "CONFLICTING")
+
+
+def test_relative_claim_date_without_anchor_says_so(store):
+    result = check_claim(store, "Yesterday Norway and Chile held fishing quota talks in Geneva")
+    assert result.dates and result.dates[0]["value"] is None
+    assert "anchor" in result.dates[0]["note"]
+
+
+def test_as_of_hides_later_sources(store):
+    result = check_claim(store, "Norway and Chile held fishing quota talks in Geneva on 14 May 2024",
+                         as_of="2024-05-17")
+    assert result.verdict == "SUPPORTED"
+    assert {e.source_id for e in result.evidence} <= {"wire-1", "wire-2"}
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"claim": ""}, "claim"),
+    ({"claim": "x" * 2001}, "claim"),
+    ({"claim": 42}, "claim"),
+    ({"claim": "Talks were held", "claim_date": "31 February 2024"}, "claim_date"),
+    ({"claim": "Talks were held", "as_of": "not a date"}, "as_of"),
+])
+def test_bad_input_names_the_field(store, kwargs, field):
+    with pytest.raises(ValueError) as error:
+        check_claim(store, **kwargs)
+    assert str(error.value).startswith(field + ":")
+
+
+def test_timeline_orders_events_and_marks_conflicting_dates(store):
+    timeline = build_timeline(store, query="fishing quota talks")
+    dated = [e for e in timeline["events"] if "talks" in e["sentence"]]
+    assert [e["range_start"] for e in dated] == sorted(e["range_start"] for e in dated)
+    by_source = {e["source_id"]: e for e in dated}
+    assert by_source["wire-3"]["conflict"] and by_source["wire-2"]["conflict"]
+    assert "14 May 2024" in by_source["wire-3"]["conflict_reason"]
+    assert "13 May 2024" in by_source["wire-2"]["conflict_reason"]
