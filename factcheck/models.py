@@ -165,3 +165,37 @@ class Verdict:
         data = dict(data)
         data["evidence"] = [Evidence(**e) for e in data.get("evidence") or []]
         return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+
+
+REVIEW_STATUSES = ("pending", "in_review", "approved", "overridden", "dismissed", "published")
+
+
+@dataclass
+class Review:
+    """An editor's review of a check: status, assignee, the editor's rating and explanation, notes, audit trail.
+
+    `version` increases by one on every change; updates name the version they were based on (optimistic
+    concurrency: a stale version is refused). A published review is locked.
+    """
+
+    id: str  # the check's id: one review per check
+    check_id: str
+    claim: str
+    machine_verdict: str
+    status: str = "pending"
+    assignee: Optional[str] = None
+    rating: Optional[str] = None  # the editor's verdict label (SUPPORTED, REFUTED, ...)
+    explanation: Optional[str] = None
+    notes: list[dict] = field(default_factory=list)  # {"at", "by", "text"}
+    audit: list[dict] = field(default_factory=list)  # {"at", "by", "action", "changes": {field: [old, new]}}
+    version: int = 1
+    created_at: Optional[str] = None
+    updated_at: Optional[str] = None
+    published_at: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Review":
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})

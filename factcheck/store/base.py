@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional, Protocol, runtime_checkable
 
-from ..models import Passage, Source, Verdict
+from ..models import Passage, Review, Source, Verdict
 
 
 class StoreError(Exception):
@@ -81,6 +81,20 @@ class Store(Protocol):
 
     def get_check(self, check_id: str) -> Optional[Verdict]:
         """The stored verdict, or None."""
+
+    def create_review(self, review: Review) -> Review:
+        """Store a new review (version 1); VersionConflict if a review with its id exists."""
+
+    def get_review(self, review_id: str) -> Optional[Review]:
+        """The review, or None."""
+
+    def update_review(self, review: Review, expected_version: int) -> Review:
+        """Replace the stored review if its stored version is `expected_version`, storing it with version + 1;
+        VersionConflict when another update came first (the stored version differs), NotFound if absent."""
+
+    def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
+                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0) -> list[Review]:
+        """Reviews, oldest update first (the queue order), filtered by status, machine verdict and assignee."""
 
     def stats(self) -> dict:
         """Counts: {"sources": n, "passages": n, "checks": n}."""
