@@ -13,8 +13,8 @@ from functools import wraps
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from ..models import Passage, Source, Verdict
-from .base import Hit, StoreError, StoreUnavailable
+from ..models import Passage, Review, Source, Verdict
+from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS checks (
     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL, verdict TEXT NOT NULL, data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS checks_created ON checks(created_at);
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY, status TEXT NOT NULL, machine_verdict TEXT NOT NULL, assignee TEXT,
+    version INTEGER NOT NULL, updated_at TEXT NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
 # Words that carry no retrieval signal; kept short on purpose (FTS5 has no stop list of its own).
@@ -328,6 +333,63 @@ class SqliteStore:
     def get_check(self, check_id: str) -> Optional[Verdict]:
         row = self._conn().execute("SELECT data FROM checks WHERE id = ?", (check_id,)).fetchone()
         return Verdict.from_dict(json.loads(row["data"])) if row else None
+
+    # -- reviews -----------------------------------------------------------------------------------------
+    @_borrowing
+    def create_review(self, review: Review) -> Review:
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        review.version = 1
+        review.created_at = review.created_at or now
+        review.updated_at = review.updated_at or now
+        try:
+            self._conn().execute(
+                "INSERT INTO reviews (id, status, machine_verdict, assignee, version, updated_at, data)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (review.id, review.status, review.machine_verdict, review.assignee, review.version,
+                 review.updated_at, json.dumps(review.to_dict())))
+        except sqlite3.IntegrityError:
+            raise VersionConflict(f"a review for {review.id} exists already") from None
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
+        return review
+
+    @_borrowing
+    def get_review(self, review_id: str) -> Optional[Review]:
+        row = self._conn().execute("SELECT data FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        return Review.from_dict(json.loads(row["data"])) if row else None
+
+    @_borrowing
+    def update_review(self, review: Review, expected_version: int) -> Review:
+        conn = self._conn()
+        review.updated_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        stored = dict(review.to_dict(), version=expected_version + 1)
+        try:
+            cur = conn.execute(
+                "UPDATE reviews SET status = ?, machine_verdict = ?, assignee = ?, version = ?, updated_at = ?,"
+                " data = ? WHERE id = ? AND version = ?",
+                (review.status, review.machine_verdict, review.assignee, expected_version + 1, review.updated_at,
+                 json.dumps(stored), review.id, expected_version))
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
+        if cur.rowcount == 0:
+            if conn.execute("SELECT 1 FROM reviews WHERE id = ?", (review.id,)).fetchone() is None:
+                raise NotFound(f"no review {review.id}")
+            raise VersionConflict(f"review {review.id} changed since version {expected_version}")
+        review.version = expected_version + 1
+        return review
+
+    @_borrowing
+    def list_reviews(self, *, status=None, verdict=None, assignee=None, limit: int = 50,
+                     offset: int = 0) -> list[Review]:
+        clauses, params = [], []
+        for column, value in (("status", status), ("machine_verdict", verdict), ("assignee", assignee)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._conn().execute(f"SELECT data FROM reviews {where} ORDER BY updated_at, id LIMIT ? OFFSET ?",
+                                    (*params, int(limit), int(offset)))
+        return [Review.from_dict(json.loads(r["data"])) for r in rows]
 
     @_borrowing
     def stats(self) -> dict:
