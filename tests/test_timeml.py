@@ -1,0 +1,124 @@
+"""Table-driven tests for factcheck.timeml (hand-written TimeML; no shared data)."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+
+from factcheck.__main__ import main
+from factcheck.models import DateMention
+from factcheck.timeml import annotate, convert_dir, read_timeml, timex_of
+
+GOLD_DOC = """<?xml version="1.0" ?>
+<TimeML xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<DOCID>TEST-0001</DOCID>
+<DCT><TIMEX3 tid="t0" type="DATE" value="2013-03-22" temporalFunction="false" functionInDocument="CREATION_TIME">March 22, 2013</TIMEX3></DCT>
+<TITLE>AT&amp;T results</TITLE>
+<TEXT>
+AT&amp;T <EVENT eid="e1" class="OCCURRENCE">said</EVENT> <TIMEX3 tid="t1" type="DATE" value="2013-03-21">Thursday</TIMEX3> that profits rose in the first quarter of 2012 &amp; in <TIMEX3 tid="t2" type="DATE" value="2012">2012</TIMEX3> as a whole.
+The talks lasted <TIMEX3 tid="t3" type="DURATION" value="PT36H">36 hours</TIMEX3>, held <TIMEX3 tid="t4" type="SET" value="P1W">weekly</TIMEX3>.
+</TEXT>
+<MAKEINSTANCE eventID="e1" eiid="ei1" tense="PAST" aspect="NONE" polarity="POS" pos="VERB"/>
+<TLINK lid="l1" relType="IS_INCLUDED" eventInstanceID="ei1" relatedToTime="t1" />
+</TimeML>
+"""
+
+INPUT_DOC = """<?xml version="1.0" ?>
+<TimeML>
+<DOCID>TEST-0002</DOCID>
+<DCT><TIMEX3 tid="t0" type="DATE" value="2013-03-22" temporalFunction="false" functionInDocument="CREATION_TIME">2013-03-22</TIMEX3></DCT>
+<TEXT>
+Sales &lt;net&gt; fell in March 2013 and "may" rise in the fourth quarter.
+</TEXT>
+</TimeML>
+"""
+
+
+def test_read_gold_document():
+    doc = read_timeml(GOLD_DOC)
+    assert doc.dct == date(2013, 3, 22) and doc.dct_tid == "t0"
+    assert doc.stripped
+    assert "<" not in doc.text and "AT&T said Thursday" in doc.text
+    assert len(doc.pieces) == len(doc.text)
+    assert [(doc.text[g.start:g.end], g.type, g.value) for g in doc.gold] == [
+        ("Thursday", "DATE", "2013-03-21"), ("2012", "DATE", "2012"), ("36 hours", "DURATION", "PT36H"),
+        ("weekly", "SET", "P1W")]
+
+
+def _timexes(xml_text):
+    body = xml_text[xml_text.index("<TEXT>"):xml_text.index("</TEXT>")]
+    return [(m.group(3), m.group(1), m.group(2)) for m in
+            re.finditer(r'<TIMEX3 tid="t\d+" type="(\w+)" value="([^"]+)">(.*?)</TIMEX3>', body)]
+
+
+@pytest.mark.parametrize("expected", [
+    ("Thursday", "DATE", "2013-03-21"),
+    ("the first quarter of 2012", "DATE", "2012-Q1"),
+    ("2012", "DATE", "2012"),
+    ("36 hours", "DURATION", "PT36H"),
+    ("weekly", "SET", "P1W"),
+])
+def test_annotate_gold_input(expected):
+    out = annotate(GOLD_DOC)
+    assert expected in _timexes(out)
+
+
+def test_annotate_keeps_text_and_header_exact():
+    out = annotate(GOLD_DOC)
+    ET.fromstring(out.encode("utf-8"))  # well-formed
+    assert "<EVENT" not in out and "<TLINK" not in out and "<MAKEINSTANCE" not in out
+    assert out.startswith(GOLD_DOC[:GOLD_DOC.index("<TEXT>")])  # header, DCT and title untouched
+    stripped = re.sub(r"</?(?:TIMEX3|EVENT)\b[^>]*>", "", GOLD_DOC[GOLD_DOC.index("<TEXT>"):GOLD_DOC.index("</TEXT>")])
+    ours = re.sub(r"</?TIMEX3\b[^>]*>", "", out[out.index("<TEXT>"):out.index("</TEXT>")])
+    assert ours == stripped  # byte-for-byte, entities as written
+    assert "AT&amp;T" in out and "2012</TIMEX3> &amp; in" in out
+    assert 'tid="t0"' not in out[out.index("<TEXT>"):]  # the DCT's id is not reused
+
+
+def test_annotate_plain_input():
+    out = annotate(INPUT_DOC)
+    assert "Sales &lt;net&gt; fell in" in out
+    assert _timexes(out) == [("March 2013", "DATE", "2013-03"), ("the fourth quarter", "DATE", "2013-Q4")]
+    assert "may" in out and ">may<" not in out
+
+
+@pytest.mark.parametrize("mention, expected", [
+    (DateMention("today", 0, 5, "2013-03-22", "day"), ("DATE", "2013-03-22")),
+    (DateMention("this week", 0, 9, "2013-W12", "week"), ("DATE", "2013-W12")),
+    (DateMention("Q1", 0, 2, "2013-Q1", "quarter"), ("DATE", "2013-Q1")),
+    (DateMention("March", 0, 5, "2013-03", "month"), ("DATE", "2013-03")),
+    (DateMention("the 1990s", 0, 9, "199X", "decade"), ("DATE", "199X")),
+    (DateMention("three years", 0, 11, "P3Y", None, type="duration"), ("DURATION", "P3Y")),
+    (DateMention("36 hours", 0, 8, "PT36H", None, type="duration"), ("DURATION", "PT36H")),
+    (DateMention("daily", 0, 5, "P1D", None, type="set"), ("SET", "P1D")),
+    (DateMention("3 pm", 0, 4, "2013-03-22T15:00", "day", type="time"), ("TIME", "2013-03-22T15:00")),
+    (DateMention("in March", 0, 8, "XXXX-03", "month", resolved=False), ("DATE", "XXXX-03")),
+    (DateMention("Tuesday", 0, 7, None, "day", resolved=False), ("DATE", "XXXX-XX-XX")),
+    (DateMention("now", 0, 3, "PRESENT_REF", None), ("DATE", "PRESENT_REF")),
+])
+def test_timex_of(mention, expected):
+    assert timex_of(mention) == expected
+
+
+@pytest.mark.parametrize("bad", ["<TimeML><TEXT>unclosed</TimeML>", "<TimeML><DOCID>x</DOCID></TimeML>"])
+def test_bad_input(bad):
+    with pytest.raises(ValueError):
+        read_timeml(bad)
+
+
+def test_convert_dir_and_cli(tmp_path, capsys):
+    src = tmp_path / "in" / "sub"
+    src.mkdir(parents=True)
+    (src / "a.tml").write_text(GOLD_DOC, encoding="utf-8")
+    (src / "b.TE3input").write_text(INPUT_DOC, encoding="utf-8")
+    (src / "notes.txt").write_text("ignored", encoding="utf-8")
+    (src / "c.tml").write_text("<TimeML><TEXT>broken", encoding="utf-8")
+    written, failures = convert_dir(tmp_path / "in", tmp_path / "out")
+    assert written == 2 and len(failures) == 1 and failures[0][0].endswith("c.tml")
+    assert (tmp_path / "out" / "sub" / "b.TE3input").read_text(encoding="utf-8") == annotate(INPUT_DOC)
+    (src / "c.tml").unlink()
+    assert main(["timeml", str(tmp_path / "in"), str(tmp_path / "out2")]) == 0
+    assert "2 documents tagged" in capsys.readouterr().out
+    assert main(["timeml", str(tmp_path / "missing"), str(tmp_path / "out3")]) == 2
