@@ -1,4 +1,4 @@
-"""Command line: python -m factcheck ingest|check|timeline|serve|indexes ...
+"""Command line: python -m factcheck ingest|check|timeline|serve|indexes|timeml ...
 
 Exit status: 0 success, 1 some items failed, 2 the command itself failed (bad arguments, store unavailable,
 nothing usable). Bad input never ends in a traceback: it is reported as "ITEM: REASON" on stderr.
@@ -248,6 +248,21 @@ def cmd_indexes(args, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_timeml(args, config: Config) -> int:
+    from .timeml import convert_dir
+
+    try:
+        written, failures = convert_dir(args.in_dir, args.out_dir)
+    except ValueError as exc:
+        raise CommandError(f"timeml: {exc}") from None
+    for path, reason in failures:
+        _err(f"{path}: {reason}")
+    print(f"timeml: {written} documents tagged into {args.out_dir} ({len(failures)} failed)")
+    if failures:
+        return EXIT_FAILED if not written else EXIT_SOME_FAILED
+    return EXIT_OK if written else EXIT_FAILED
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -285,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     indexes = commands.add_parser("indexes", help="manage the search indexes")
     indexes.add_argument("action", choices=("create", "status", "migrate"))
     indexes.set_defaults(handler=cmd_indexes)
+
+    timeml = commands.add_parser("timeml", help="tag TempEval-3 files (.tml, .TE3input) with TIMEX3s")
+    timeml.add_argument("in_dir", metavar="IN_DIR", help="folder of TimeML files (searched recursively)")
+    timeml.add_argument("out_dir", metavar="OUT_DIR", help="where the tagged files are written")
+    timeml.set_defaults(handler=cmd_timeml)
     return parser
 
 
