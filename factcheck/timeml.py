@@ -153,14 +153,19 @@ def timex_of(mention: DateMention) -> tuple[str, str]:
     return type_, value
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])|\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(`]*[A-Z])|\n\s*\n")
+# a full stop after these is an abbreviation, not the end of a sentence ("Sept. 30", "Mr. Smith", "U.S. troops")
+_ABBREVIATION = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Mon|Tue|Tues|Wed|Thu|Thur|"
+                           r"Thurs|Fri|Sat|Sun|Mr|Mrs|Ms|Dr|Gen|Col|Lt|Sgt|Capt|Gov|Sen|Rep|Rev|Prof|St|Co|Corp|"
+                           r"Inc|Ltd|Bros|No|Vol|vs|Jr|Sr|Ft|Mt)|\b[A-Z]|\.[A-Za-z])\.$")
 
 
 def tag_text(text: str, anchor: Optional[date]) -> list[DateMention]:
     """Temporal expressions of a whole document, found sentence by sentence as the service does at ingest."""
     found: list[DateMention] = []
     start = 0
-    bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    bounds = [m.end() for m in _SENTENCE_END.finditer(text)
+              if not _ABBREVIATION.search(text, max(0, m.start() - 6), m.start())] + [len(text)]
     for end in bounds:
         if end <= start:
             continue
