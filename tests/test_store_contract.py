@@ -215,3 +215,78 @@ def test_stats_counts(store):
         store.add_source(src, items)
     store.save_check(Verdict("x", "REFUTED", 0.7, None, [], []))
     assert store.stats() == {"sources": 5, "passages": 6, "checks": 1}
+
+
+def review(check_id, verdict="SUPPORTED", **fields):
+    from factcheck.models import Review
+
+    return Review(id=check_id, check_id=check_id, claim=f"claim of {check_id}", machine_verdict=verdict, **fields)
+
+
+def test_review_create_get_and_duplicate(store):
+    from factcheck.store.base import VersionConflict
+
+    created = store.create_review(review("chk-1"))
+    assert created.version == 1 and created.status == "pending"
+    assert store.get_review("chk-1").claim == "claim of chk-1"
+    assert store.get_review("chk-none") is None
+    with pytest.raises(VersionConflict):
+        store.create_review(review("chk-1"))
+
+
+def test_review_update_bumps_version_and_refuses_stale(store):
+    from factcheck.store.base import NotFound, VersionConflict
+
+    store.create_review(review("chk-2"))
+    first = store.get_review("chk-2")
+    first.status, first.assignee = "in_review", "ed"
+    assert store.update_review(first, 1).version == 2
+    stale = review("chk-2", status="dismissed")
+    with pytest.raises(VersionConflict):
+        store.update_review(stale, 1)
+    stored = store.get_review("chk-2")
+    assert (stored.status, stored.assignee, stored.version) == ("in_review", "ed", 2)
+    with pytest.raises(NotFound):
+        store.update_review(review("chk-missing"), 1)
+
+
+def test_concurrent_review_updates_one_wins(store):
+    """Two editors save at the same moment from the same version: exactly one succeeds, nothing is lost."""
+    import threading
+
+    from factcheck.store.base import VersionConflict
+
+    store.create_review(review("chk-3"))
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def editor(name):
+        mine = store.get_review("chk-3")
+        mine.assignee = name
+        barrier.wait()
+        try:
+            store.update_review(mine, 1)
+            outcomes.append(("saved", name))
+        except VersionConflict:
+            outcomes.append(("refused", name))
+
+    threads = [threading.Thread(target=editor, args=(n,)) for n in ("ann", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o for o, _ in outcomes) == ["refused", "saved"]
+    winner = next(n for o, n in outcomes if o == "saved")
+    stored = store.get_review("chk-3")
+    assert (stored.assignee, stored.version) == (winner, 2)
+
+
+def test_review_queue_filters(store):
+    store.create_review(review("chk-a", "SUPPORTED", assignee="ann"))
+    store.create_review(review("chk-b", "REFUTED"))
+    b = store.get_review("chk-b")
+    b.status = "in_review"
+    store.update_review(b, 1)
+    assert [r.id for r in store.list_reviews(status="pending")] == ["chk-a"]
+    assert [r.id for r in store.list_reviews(verdict="REFUTED")] == ["chk-b"]
+    assert [r.id for r in store.list_reviews(assignee="ann")] == ["chk-a"]
+    assert {r.id for r in store.list_reviews()} == {"chk-a", "chk-b"}

@@ -21,8 +21,8 @@ from elasticsearch import (ApiError, ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
-from ..models import Passage, Source, Verdict
-from .base import Hit, StoreError, StoreUnavailable
+from ..models import Passage, Review, Source, Verdict
+from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
 KINDS = ("sources", "passages", "checks", "reviews")
@@ -460,6 +460,69 @@ class ElasticStore:
             except NotFoundError:
                 return None
         return Verdict.from_dict(doc["doc"])
+
+    # -- reviews -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _review_doc(review: Review) -> dict:
+        return {"id": review.id, "check_id": review.check_id, "status": review.status,
+                "assignee": review.assignee, "machine_verdict": review.machine_verdict, "version": review.version,
+                "created_at": review.created_at, "updated_at": review.updated_at,
+                "explanation": review.explanation, "doc": review.to_dict()}
+
+    def create_review(self, review: Review) -> Review:
+        self._ensure()
+        review.version = 1
+        review.created_at = review.created_at or _now()
+        review.updated_at = review.updated_at or review.created_at
+        with self._errors(f"store review {review.id}"):
+            try:
+                self.es.create(index=self.alias("reviews"), id=review.id, document=self._review_doc(review),
+                               refresh=self.refresh)
+            except ConflictError:
+                raise VersionConflict(f"a review for {review.id} exists already") from None
+        return review
+
+    def get_review(self, review_id: str) -> Optional[Review]:
+        self._ensure()
+        with self._errors(f"read review {review_id}"):
+            try:
+                doc = self.es.get(index=self.alias("reviews"), id=review_id)["_source"]
+            except NotFoundError:
+                return None
+        return Review.from_dict(doc["doc"])
+
+    def update_review(self, review: Review, expected_version: int) -> Review:
+        """Optimistic concurrency twice over: our version number, and Elasticsearch's if_seq_no/if_primary_term
+        so that two writers who both read the same version cannot both succeed."""
+        self._ensure()
+        with self._errors(f"update review {review.id}"):
+            try:
+                current = self.es.get(index=self.alias("reviews"), id=review.id)
+            except NotFoundError:
+                raise NotFound(f"no review {review.id}") from None
+            if current["_source"]["version"] != expected_version:
+                raise VersionConflict(f"review {review.id} changed since version {expected_version}")
+            review.version = expected_version + 1
+            review.updated_at = _now()
+            try:
+                self.es.index(index=current["_index"], id=review.id, document=self._review_doc(review),
+                              if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
+                              refresh=self.refresh)
+            except ConflictError:
+                review.version = expected_version
+                raise VersionConflict(f"review {review.id} changed since version {expected_version}") from None
+        return review
+
+    def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
+                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0) -> list[Review]:
+        self._ensure()
+        filters = [{"term": {field: value}} for field, value in
+                   (("status", status), ("machine_verdict", verdict), ("assignee", assignee)) if value]
+        with self._errors("list reviews"):
+            hits = self.es.search(index=self.alias("reviews"), query={"bool": {"filter": filters}},
+                                  sort=[{"updated_at": "asc"}, {"id": "asc"}], from_=int(offset),
+                                  size=int(limit))["hits"]["hits"]
+        return [Review.from_dict(h["_source"]["doc"]) for h in hits]
 
     def stats(self) -> dict:
         self._ensure()
