@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 from xml.sax.saxutils import quoteattr
 
-from .extract.dates import extract_dates
+from .extract.dates import PERIOD_REF_NOTE, YEAR_BEFORE_NOTE, extract_dates
 from .models import DateMention
 
 __all__ = ["TimeMLDocument", "GoldTimex", "read_timeml", "tag_text", "timex_of", "annotate", "convert_dir",
@@ -160,8 +160,30 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|No
                            r"Inc|Ltd|Bros|No|Vol|vs|Jr|Sr|Ft|Mt)|\b[A-Z]|\.[A-Za-z])\.$")
 
 
+_QUARTER_VALUE = re.compile(r"(\d{4})-Q([1-4])")
+_YEAR_BACK = re.compile(r"(?i)an?\s+year\s+(?:ago|earlier)|year-(?:ago|earlier)")
+
+
+def _in_context(found: list[DateMention]) -> list[DateMention]:
+    """TimeML resolves "the quarter" on the quarter the text last named, and "a year earlier" on that quarter a
+    year before (financial reports compare periods); without a named quarter the anchor-based value stays."""
+    last_quarter = None
+    for mention in found:
+        value = mention.value or ""
+        named = _QUARTER_VALUE.fullmatch(value)
+        if mention.note == PERIOD_REF_NOTE and last_quarter:
+            mention.value = last_quarter
+        elif (mention.note == YEAR_BEFORE_NOTE or _YEAR_BACK.fullmatch(mention.text.strip())) and last_quarter:
+            y, q = last_quarter.split("-Q")
+            mention.value, mention.granularity = f"{int(y) - 1}-Q{q}", "quarter"
+        elif named and mention.type == "date":
+            last_quarter = value
+    return found
+
+
 def tag_text(text: str, anchor: Optional[date]) -> list[DateMention]:
-    """Temporal expressions of a whole document, found sentence by sentence as the service does at ingest."""
+    """Temporal expressions of a whole document, found sentence by sentence (as the service does at ingest) with
+    the TimeML conventions on (vague references, seasons, periods resolved on the document)."""
     found: list[DateMention] = []
     start = 0
     bounds = [m.end() for m in _SENTENCE_END.finditer(text)
@@ -169,12 +191,12 @@ def tag_text(text: str, anchor: Optional[date]) -> list[DateMention]:
     for end in bounds:
         if end <= start:
             continue
-        for mention in extract_dates(text[start:end], anchor):
+        for mention in extract_dates(text[start:end], anchor, timeml=True):
             mention.start += start
             mention.end += start
             found.append(mention)
         start = end
-    return found
+    return _in_context(found)
 
 
 def annotate(raw: str) -> str:

@@ -114,11 +114,12 @@ _SENT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
 class _Ctx:
     """Per-text state: the text, the anchor and (computed on demand) the tense cues."""
 
-    __slots__ = ("text", "anchor", "_cues", "_breaks", "times")
+    __slots__ = ("text", "anchor", "_cues", "_breaks", "times", "timeml")
 
-    def __init__(self, text: str, anchor: Optional[date]):
+    def __init__(self, text: str, anchor: Optional[date], timeml: bool = False):
         self.text = text
         self.anchor = anchor
+        self.timeml = timeml
         self._cues = None
         self._breaks = None
         self.times = {}  # id(time mention) -> "HH:MM" for joining with a neighbouring day
@@ -658,6 +659,14 @@ def _h_duration(m, ctx):
     if offset:
         e += offset.end()
         note = "an offset from another event in the text"
+        if ctx.timeml and ctx.anchor is not None and n is not None and float(n).is_integer() and \
+                unit in ("year", "month", "week", "day"):
+            # TimeML: "a year earlier" is a date, resolved (like "a year ago") on the anchor
+            sign = -1 if after[offset.start():offset.end()].strip().lower() == "earlier" else 1
+            kind, key = _rel_period(ctx.anchor, unit, sign * int(n))
+            if unit == "day":
+                kind, key = "day", ctx.anchor + timedelta(days=sign * int(n))
+            return _mention(ctx, (s, e), kind, key, relative=True, note=note)
     elif re.match(r"\s+(?:after|before)\b", after):
         note = "an offset from another event in the text"
     return DateMention(text=ctx.text[s:e], start=s, end=e, value=_duration_value(n, unit), granularity=None,
@@ -672,7 +681,7 @@ _SET_WORDS = {"annually": "P1Y", "yearly": "P1Y", "annual": "P1Y", "monthly": "P
 def _h_set_word(m, ctx):
     s, e = _span(m)
     word = m.group("x").lower()
-    if word != "annually" and word != "biannually" and word != "biennially":
+    if word != "annually" and word != "biannually" and word != "biennially" and not ctx.timeml:
         # adjectives ("daily newspaper", "annual report") are not sets; only the adverb at a clause end
         if not re.match(r"\s*(?:[.,;:)!?]|$|and\b|or\b|since\b|until\b|from\b|for\b|in\b|on\b|at\b)",
                         ctx.text[e:]):
@@ -977,6 +986,121 @@ _rule(r"\b(?:[Aa]t|[Bb]y|[Uu]ntil|[Bb]efore|[Aa]fter|[Ff]rom|[Aa]round|[Aa]bout|
       r"(?P<x>(?P<word>noon|midday|midnight))\b", _h_time, "time")
 
 
+# --------------------------------------------------------------------------------------------------------------
+# TimeML conventions (extract_dates(..., timeml=True) only): vague references, seasons, definite periods
+# resolved on the anchor. The service does not use them: "now" or "the quarter" carry no checkable date.
+# --------------------------------------------------------------------------------------------------------------
+_REFS = {"now": "PRESENT_REF", "right now": "PRESENT_REF", "currently": "PRESENT_REF", "current": "PRESENT_REF",
+         "these days": "PRESENT_REF", "at present": "PRESENT_REF", "presently": "PRESENT_REF",
+         "at the moment": "PRESENT_REF", "recently": "PAST_REF", "more recently": "PAST_REF", "recent": "PAST_REF",
+         "previously": "PAST_REF", "formerly": "PAST_REF", "the past": "PAST_REF", "in the past": "PAST_REF",
+         "the future": "FUTURE_REF", "the near future": "FUTURE_REF", "future": "FUTURE_REF", "soon": "FUTURE_REF",
+         "the near term": "FUTURE_REF", "the short term": "FUTURE_REF", "the long term": "FUTURE_REF",
+         "as soon as possible": "FUTURE_REF"}
+PERIOD_REF_NOTE = "the period the text is about (TimeML: resolved on the document)"
+YEAR_BEFORE_NOTE = "the same period a year earlier (TimeML: resolved on the document)"
+
+
+def _h_ref(m, ctx):
+    s, e = _span(m)
+    word = re.sub(r"\s+", " ", m.group("x").lower())
+    if word in ("recent", "current", "future"):
+        after = ctx.text[e:e + 20]
+        if not re.match(r"\s+[a-z]", after):
+            return None  # an adjective before a noun only ("a recent filing", "the current four flights")
+        if word == "current" and re.match(r"\s+(?:account|affairs|events|flow)\b", after):
+            return None
+        unit = re.match(r"\s+(years|months|weeks|days|quarters)\b", after)
+        if unit:
+            e += unit.end()
+    if word == "now" and re.match(r"-\w|\s+that\b", ctx.text[e:e + 6]):
+        return None  # "now-defunct", "now that ..."
+    return DateMention(text=ctx.text[s:e], start=s, end=e, value=_REFS[word], granularity=None, type="date")
+
+
+_SEASONS = {"spring": "SP", "summer": "SU", "fall": "FA", "autumn": "FA", "winter": "WI"}
+_SEASON_START = {"SP": 3, "SU": 6, "FA": 9, "WI": 12}
+
+
+def _h_season(m, ctx):
+    s, e = _span(m)
+    code = _SEASONS[m.group("season").lower()]
+    if m.group("y"):
+        y = int(m.group("y"))
+    elif ctx.anchor is None:
+        return DateMention(text=ctx.text[s:e], start=s, end=e, value=f"XXXX-{code}", granularity=None,
+                           resolved=False, note=NO_YEAR_NOTE)
+    else:
+        a = ctx.anchor
+        mod = re.sub(r"\s+", " ", (m.group("mod") or "this").lower())
+        started = a.month >= _SEASON_START[code] or (code == "WI" and a.month <= 2)
+        y = a.year - 1 if code == "WI" and a.month <= 2 else a.year
+        if mod in ("last", "this past", "past") and (not started or code == "WI" and a.month <= 2):
+            y -= 1
+        elif mod == "next" and started:
+            y += 1
+    return DateMention(text=ctx.text[s:e], start=s, end=e, value=f"{y}-{code}", granularity=None, type="date",
+                       relative=not m.group("y"))
+
+
+def _h_season_checked(m, ctx):
+    if not (m.group("mod") or m.group("y")):
+        return None  # "the fall of the wall", "prices fall"
+    if m.group("season").lower() == "fall" and not m.group("y") and re.match(r"\s+(?:of|in)\b", ctx.text[m.end():]):
+        return None
+    return _h_season(m, ctx)
+
+
+def _h_definite(m, ctx):
+    s, e = _span(m)
+    if ctx.anchor is None:
+        return None
+    a = ctx.anchor
+    adj = re.sub(r"\s+", " ", (m.group("adj") or "").lower())
+    unit = m.group("unit").lower()
+    if re.match(r"\s*(?:-|ended|ending|to\s+date|of\s+\d|before|after)\b", ctx.text[e:e + 12]) and \
+            unit not in ("quarter", "period"):
+        return None  # "the year ended Sept. 30": anchored on the date that follows, not on the document
+    if "year-ago" in adj or "year-earlier" in adj:
+        return DateMention(text=ctx.text[s:e], start=s, end=e, value=str(a.year - 1), granularity="year",
+                           type="date", note=YEAR_BEFORE_NOTE)
+    if unit in ("quarter", "period"):
+        if adj in ("current",):
+            kind, key = _rel_period(a, "quarter", 0)
+        else:
+            kind, key = _rel_period(a, "quarter", -1)  # the last quarter reported
+        mention = _mention(ctx, (s, e), kind, key, relative=True, note=PERIOD_REF_NOTE)
+        return mention
+    if unit == "weekend":
+        sat = a - timedelta(days=(a.weekday() - 5) % 7)
+        mention = _mention(ctx, (s, e), "week", sat, relative=True, note="weekend")
+        mention.range_start, mention.range_end = sat.isoformat(), (sat + timedelta(days=1)).isoformat()
+        return mention
+    if unit == "day":
+        return _mention(ctx, (s, e), "day", a, relative=True)
+    kind, key = _rel_period(a, unit, 0)
+    return _mention(ctx, (s, e), kind, key, relative=True)
+
+
+def _h_year_adj(m, ctx):
+    s, e = _span(m)
+    if ctx.anchor is None:
+        return None
+    return DateMention(text=ctx.text[s:e], start=s, end=e, value=str(ctx.anchor.year - 1), granularity="year",
+                       type="date", note=YEAR_BEFORE_NOTE)
+
+
+_rule(r"\b(?P<x>(?i:right\s+now|now|currently|more\s+recently|recently|recent|current|previously|formerly|"
+      r"these\s+days|at\s+present|presently|at\s+the\s+moment|(?:in\s+)?the\s+past|the\s+(?:near\s+)?future|future|"
+      r"soon|the\s+(?:near|short|long)\s+term|as\s+soon\s+as\s+possible))\b(?![-'’])", _h_ref, "timeml")
+_rule(r"\b(?P<x>(?:(?P<mod>(?i:this\s+past|this|last|next|past|early|late))\s+)?(?P<season>(?i:spring|summer|"
+      r"fall|autumn|winter))(?:\s+(?:of\s+)?(?P<y>" + _YEAR4 + r"))?)\b(?![-'’])", _h_season_checked, "timeml")
+_rule(r"\b(?P<x>(?i:the)\s+(?:(?P<adj>(?i:latest|current|same|comparable(?:\s+year-(?:ago|earlier))?|"
+      r"year-(?:ago|earlier)|full|fiscal|current\s+fiscal|most\s+recent))\s+)?"
+      r"(?P<unit>(?i:quarter|period|year|week|weekend|day|month)))\b(?![-'’])", _h_definite, "timeml")
+_rule(r"\b(?P<x>(?i:year-(?:ago|earlier)))\b", _h_year_adj, "timeml")
+
+
 # cheap pre-checks: which families of rules can fire at all
 _NEEDS = {
     "digit": re.compile(r"\d"),
@@ -990,6 +1114,7 @@ _NEEDS = {
                       r"\ban?\s+(?:year|month|week|day|hour|night|quarter|decade)\b)"),
     "quarter": re.compile(r"Q[1-4]|(?i:quarter)"),
     "time": re.compile(r"(?i:noon|midday|midnight)"),
+    "timeml": re.compile(r""),
 }
 _QUICK = re.compile(r"\d|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|week|month|year|quarter|decade|"
                     r"centur|hour|minute|second|tonight|tomorrow|noon|midnight|annual|fortnight|yr|hr|min|sec|every|each|"
@@ -1044,12 +1169,16 @@ def _as_date(anchor) -> Optional[date]:
     raise TypeError("anchor must be a date, a datetime or None")
 
 
-def extract_dates(text: str, anchor: date | datetime | None = None) -> list[DateMention]:
-    """All temporal expressions in `text` (one sentence or a short text), offsets relative to `text`, in order."""
-    if not text or not _QUICK.search(text):
+def extract_dates(text: str, anchor: date | datetime | None = None, *, timeml: bool = False) -> list[DateMention]:
+    """All temporal expressions in `text` (one sentence or a short text), offsets relative to `text`, in order.
+
+    timeml=True adds what TimeML annotates but the checker cannot use: vague references ("now" PRESENT_REF,
+    "recently" PAST_REF, "the future" FUTURE_REF), seasons ("last fall" 1997-FA), definite periods resolved on the
+    anchor ("the quarter", "the weekend", "year-earlier") and offsets as dates ("a year earlier")."""
+    if not text or not (timeml or _QUICK.search(text)):
         return []
-    ctx = _Ctx(text, _as_date(anchor))
-    need_ok = {}
+    ctx = _Ctx(text, _as_date(anchor), timeml)
+    need_ok = {"timeml": timeml}
     cands = []
     for pattern, handler, need in _RULES:
         if need:
