@@ -186,6 +186,8 @@ class Review:
     assignee: Optional[str] = None
     rating: Optional[str] = None  # the editor's verdict label (SUPPORTED, REFUTED, ...)
     explanation: Optional[str] = None
+    claimant: Optional[str] = None  # who made the claim, for the ClaimReview's itemReviewed.author
+    appearance: Optional[str] = None  # a URL where the claim appeared
     notes: list[dict] = field(default_factory=list)  # {"at", "by", "text"}
     audit: list[dict] = field(default_factory=list)  # {"at", "by", "action", "changes": {field: [old, new]}}
     version: int = 1

@@ -1,0 +1,159 @@
+"""Editorial workflow: flag a check for review, move it through its statuses with an audit trail, publish it
+as schema.org ClaimReview. Pure domain code over the Store protocol; the web and API layers call it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from .models import REVIEW_STATUSES, VERDICTS, Review, Verdict
+from .store.base import NotFound, Store, VersionConflict
+
+# Which status may follow which. "published" is final: a published review is locked.
+TRANSITIONS = {
+    "pending": {"in_review", "dismissed"},
+    "in_review": {"pending", "approved", "overridden", "dismissed"},
+    "approved": {"in_review", "published"},
+    "overridden": {"in_review", "published"},
+    "dismissed": {"pending", "in_review"},
+    "published": set(),
+}
+EDITABLE = ("status", "assignee", "rating", "explanation", "claimant", "appearance")
+MAX_TEXT = 5000
+
+# The rating scale of the published ClaimReview: 1 (worst, false) to 5 (best, true).
+RATINGS = {
+    "REFUTED": (1, "False"),
+    "CONFLICTING": (3, "Mixed: sources disagree"),
+    "NOT_ENOUGH_EVIDENCE": (2, "Unproven"),
+    "SUPPORTED": (5, "True"),
+}
+
+
+class ReviewError(ValueError):
+    """A change that the workflow does not allow; `field` names what is wrong (HTTP 422)."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class Locked(ReviewError):
+    """The review is published and can no longer change (HTTP 409)."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def flag(store: Store, check_id: str, by: str, note: Optional[str] = None) -> Review:
+    """Put a stored check in the editors' queue; flagging an already-queued check returns its review."""
+    verdict = store.get_check(check_id)
+    if verdict is None:
+        raise NotFound(f"no check {check_id}")
+    existing = store.get_review(check_id)
+    if existing is not None:
+        return existing
+    now = _now()
+    review = Review(id=check_id, check_id=check_id, claim=verdict.claim, machine_verdict=verdict.verdict,
+                    created_at=now, updated_at=now,
+                    audit=[{"at": now, "by": by, "action": "flagged", "changes": {}}])
+    if note:
+        review.notes.append({"at": now, "by": by, "text": _text("note", note)})
+    try:
+        return store.create_review(review)
+    except VersionConflict:  # flagged by someone else a moment ago
+        return store.get_review(check_id)
+
+
+def _text(field: str, value) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ReviewError(field, "must be a string")
+    value = value.strip()
+    if len(value) > MAX_TEXT:
+        raise ReviewError(field, f"{len(value)} characters; the limit is {MAX_TEXT}")
+    return value or None
+
+
+def apply_changes(review: Review, changes: dict, by: str) -> Review:
+    """Validate `changes` (status, assignee, rating, explanation, claimant, appearance, note) against the
+    workflow and apply them to `review`, recording who changed what in its audit trail."""
+    if review.status == "published":
+        raise Locked("status", "the review is published and locked")
+    unknown = set(changes) - set(EDITABLE) - {"note"}
+    if unknown:
+        raise ReviewError(sorted(unknown)[0], "unknown field")
+    now = _now()
+    new = {field: _text(field, changes[field]) if field != "status" else changes[field]
+           for field in EDITABLE if field in changes}
+    if "rating" in new and new["rating"] is not None and new["rating"] not in VERDICTS:
+        raise ReviewError("rating", "must be one of " + ", ".join(VERDICTS))
+    status = new.get("status", review.status)
+    if status not in REVIEW_STATUSES:
+        raise ReviewError("status", "must be one of " + ", ".join(REVIEW_STATUSES))
+    if status != review.status and status not in TRANSITIONS[review.status]:
+        raise ReviewError("status", f"cannot go from {review.status} to {status}")
+    rating = new.get("rating", review.rating)
+    explanation = new.get("explanation", review.explanation)
+    if status == "approved":
+        if rating not in (None, review.machine_verdict):
+            raise ReviewError("rating", "approving keeps the machine verdict; use status overridden to change it")
+        new["rating"] = rating = review.machine_verdict
+    if status == "overridden" and (rating is None or rating == review.machine_verdict):
+        raise ReviewError("rating", "overriding needs a rating other than the machine verdict")
+    if status == "published":
+        if not rating:
+            raise ReviewError("rating", "a published review needs a rating")
+        if not explanation:
+            raise ReviewError("explanation", "a published review needs an explanation for readers")
+        review.published_at = now
+    diff = {field: [getattr(review, field), value] for field, value in new.items() if getattr(review, field) != value}
+    for field, (_old, value) in diff.items():
+        setattr(review, field, value)
+    note = _text("note", changes.get("note"))
+    if note:
+        review.notes.append({"at": now, "by": by, "text": note})
+    if diff or note:
+        action = "published" if diff.get("status", [None, None])[1] == "published" else "updated"
+        review.audit.append({"at": now, "by": by, "action": action, "changes": diff,
+                             **({"note": note} if note else {})})
+    return review
+
+
+def update(store: Store, review_id: str, changes: dict, by: str, expected_version: int) -> Review:
+    """Apply changes made by `by` to the review as it was at `expected_version` (VersionConflict if it moved)."""
+    review = store.get_review(review_id)
+    if review is None:
+        raise NotFound(f"no review {review_id}")
+    if review.version != expected_version:
+        raise VersionConflict(f"review {review_id} is at version {review.version}, not {expected_version}")
+    return store.update_review(apply_changes(review, changes, by), expected_version)
+
+
+def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: str = "factcheck") -> dict:
+    """schema.org ClaimReview JSON-LD for a published review."""
+    if review.status != "published":
+        raise ReviewError("status", "only a published review has a ClaimReview")
+    value, name = RATINGS[review.rating]
+    appearance = [{"@type": "CreativeWork", "url": review.appearance}] if review.appearance else [
+        {"@type": "CreativeWork", "url": e.url} for e in verdict.evidence if e.url][:1]
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": url,
+        "claimReviewed": review.claim,
+        "datePublished": (review.published_at or "")[:10],
+        "author": {"@type": "Organization", "name": publisher},
+        "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
+                         "alternateName": name, **({"ratingExplanation": review.explanation}
+                                                    if review.explanation else {})},
+        "itemReviewed": {
+            "@type": "Claim",
+            "author": {"@type": "Person" if review.claimant else "Organization",
+                       "name": review.claimant or "unknown"},
+            "datePublished": verdict.claim_date or (verdict.created_at or "")[:10],
+            "appearance": appearance,
+        },
+    }
