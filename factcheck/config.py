@@ -46,6 +46,8 @@ class Config:
     load_demo: bool = True
     # FACTCHECK_SECRET_KEY: Flask secret key (a random one per process when unset)
     secret_key: str | None = None
+    # FACTCHECK_ADMIN_DB: SQLite file for API keys, web accounts and webhooks (whatever the search store)
+    admin_db: str = "instance/admin.db"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -60,4 +62,5 @@ class Config:
             allow_private_urls=_bool("FACTCHECK_ALLOW_PRIVATE_URLS", False),
             load_demo=_bool("FACTCHECK_DEMO", True),
             secret_key=os.environ.get("FACTCHECK_SECRET_KEY") or None,
+            admin_db=os.environ.get("FACTCHECK_ADMIN_DB") or "instance/admin.db",
         )
