@@ -142,6 +142,10 @@ def read_timeml(raw: str) -> TimeMLDocument:
                           dct_value=dct_value, dct_tid=dct_tid, gold=gold, stripped=tagged)
 
 
+_PART_OF_DAY = re.compile(r"(?i)(?:\b|to)(night|evening|morning|afternoon)\s*$")
+_PART_CODE = {"night": "TNI", "evening": "TEV", "morning": "TMO", "afternoon": "TAF"}
+
+
 def timex_of(mention: DateMention) -> tuple[str, str]:
     """(TIMEX3 type, TIMEX3 value) of a DateMention."""
     type_ = _TYPE.get(mention.type, "DATE")
@@ -150,6 +154,10 @@ def timex_of(mention: DateMention) -> tuple[str, str]:
         value = {"month": "XXXX-XX", "day": "XXXX-XX-XX"}.get(mention.granularity or "", "XXXX")
     elif mention.granularity == "week" and mention.note == "weekend" and re.fullmatch(r"\d{4}-W\d\d", value):
         value += "-WE"
+    elif type_ == "DATE" and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
+        part = _PART_OF_DAY.search(mention.text)
+        if part:  # "Wednesday night" -> 2000-04-05TNI
+            type_, value = "TIME", value + _PART_CODE[part.group(1).lower()]
     return type_, value
 
 

@@ -8,6 +8,7 @@ import pytest
 from factcheck.extract.dates import NO_ANCHOR_NOTE, date_range, extract_dates, parse_datetime
 
 TUE = date(2024, 5, 14)   # Tuesday 14 May 2024
+OCT89 = date(1989, 10, 26)  # a TimeBank document date (Thursday)
 WED = date(2024, 5, 15)   # Wednesday 15 May 2024
 
 
@@ -117,6 +118,12 @@ CASES = [
     ("The board meets every two years.", None, "every two years", "P2Y", None, "set"),
     ("It delivers 15 tankers a year.", None, "a year", "P1Y", None, "set"),
     ("The council meets twice a month.", None, "twice a month", "P1M", None, "set"),
+    # bugs found with bench/timex.py (TempEval-3 TimeBank/AQUAINT)
+    ("Sales rose to C$348.2 million from C$307.2 a year earlier.", OCT89, "a year earlier", "P1Y", None,
+     "duration"),                                                   # was the set "a year" (a rate)
+    ("The company will report third-quarter results.", OCT89, "third-quarter", "1989-Q3", "quarter", "date"),
+    ("The company expects to post a loss for the third quarter.", OCT89, "the third quarter", "1989-Q3",
+     "quarter", "date"),                                            # was 1990-Q3 (future cue)
 ]
 
 
@@ -208,9 +215,58 @@ def test_range_fields(sentence, anchor, first, last):
     "About a quarter of its dealers will close.",
     "Three quarters of voters agreed.",
     "One day, he said, the wall will fall.",
+    # TimeML-only expressions stay out of the service's extraction
+    "He now lives in Afghanistan.",
+    "Analysts have recently said the stock is cheap.",
+    "Demand will grow in the future.",
+    "Net income fell in the latest quarter.",
+    "Employment gains began last fall.",
 ])
 def test_no_dates(sentence):
     assert extract_dates(sentence, TUE) == []
+
+
+# extract_dates(..., timeml=True): TimeML conventions (vague references, seasons, periods on the anchor)
+@pytest.mark.parametrize("sentence,anchor,span,value,type_", [
+    ("Bin Laden now lives in Afghanistan.", OCT89, "now", "PRESENT_REF", "date"),
+    ("Shares have been trading under $4 recently.", OCT89, "recently", "PAST_REF", "date"),
+    ("It was disclosed in a recent SEC filing.", OCT89, "recent", "PAST_REF", "date"),
+    ("Kidnappings rose in recent years.", OCT89, "recent years", "PAST_REF", "date"),
+    ("Liabilities currently exceed its assets.", OCT89, "currently", "PRESENT_REF", "date"),
+    ("That may change in the future.", OCT89, "the future", "FUTURE_REF", "date"),
+    ("In the past, Russia claimed the fleet.", OCT89, "the past", "PAST_REF", "date"),
+    ("A surge in employment began last fall.", date(1998, 2, 6), "last fall", "1997-FA", "date"),
+    ("Protests are expected this summer.", date(1998, 3, 22), "this summer", "1998-SU", "date"),
+    ("Prices peaked in the winter of 1994.", OCT89, "winter of 1994", "1994-WI", "date"),
+    ("Net income was $5 million a year earlier.", date(1989, 11, 2), "a year earlier", "1988", "date"),
+    ("Sales were C$307.2 million a year earlier.", date(1989, 11, 2), "a year earlier", "1988", "date"),
+    ("Loss was $5.5 million for the quarter.", date(1989, 11, 2), "the quarter", "1989-Q3", "date"),
+    ("Sales fell in the latest period.", date(1989, 11, 2), "the latest period", "1989-Q3", "date"),
+    ("It compares with year-earlier profit.", date(1989, 11, 2), "year-earlier", "1988", "date"),
+    ("In the year-ago quarter, it lost money.", date(1989, 11, 2), "the year-ago quarter", "1988", "date"),
+    ("The ambassador said over the weekend.", date(1990, 8, 13), "the weekend", "1990-W32", "date"),
+    ("He arrived later in the day.", date(1998, 2, 13), "the day", "1998-02-13", "date"),
+    ("Prices are published daily by the exchange.", OCT89, "daily", "P1D", "set"),
+])
+def test_timeml_conventions(sentence, anchor, span, value, type_):
+    found = extract_dates(sentence, anchor, timeml=True)
+    assert [(d.text, d.value, d.type) for d in found] == [(span, value, type_)]
+    assert sentence[found[0].start:found[0].end] == span
+
+
+@pytest.mark.parametrize("sentence", [
+    "A previously proposed rights issue was announced.",   # TimeBank leaves these out
+    "He was soon released.",
+    "It is confident about future earnings.",
+    "The company cut its quarterly dividend.",
+    "Prices fall in winter.",
+    "The fall of the Berlin Wall changed Europe.",
+    "It happened now-defunct company.",
+    "The current account deficit widened.",
+    "She may march in Sun City.",
+])
+def test_timeml_no_dates(sentence):
+    assert extract_dates(sentence, OCT89, timeml=True) == []
 
 
 @pytest.mark.parametrize("sentence,span", [

@@ -9,7 +9,7 @@ import pytest
 
 from factcheck.__main__ import main
 from factcheck.models import DateMention
-from factcheck.timeml import annotate, convert_dir, read_timeml, timex_of
+from factcheck.timeml import annotate, convert_dir, read_timeml, tag_text, timex_of
 
 GOLD_DOC = """<?xml version="1.0" ?>
 <TimeML xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
@@ -97,6 +97,9 @@ def test_annotate_plain_input():
     (DateMention("in March", 0, 8, "XXXX-03", "month", resolved=False), ("DATE", "XXXX-03")),
     (DateMention("Tuesday", 0, 7, None, "day", resolved=False), ("DATE", "XXXX-XX-XX")),
     (DateMention("now", 0, 3, "PRESENT_REF", None), ("DATE", "PRESENT_REF")),
+    (DateMention("Wednesday night", 0, 15, "2000-04-05", "day"), ("TIME", "2000-04-05TNI")),
+    (DateMention("tonight", 0, 7, "2000-04-05", "day"), ("TIME", "2000-04-05TNI")),
+    (DateMention("the weekend", 0, 11, "1990-W32", "week", note="weekend"), ("DATE", "1990-W32-WE")),
 ])
 def test_timex_of(mention, expected):
     assert timex_of(mention) == expected
@@ -122,3 +125,15 @@ def test_convert_dir_and_cli(tmp_path, capsys):
     assert main(["timeml", str(tmp_path / "in"), str(tmp_path / "out2")]) == 0
     assert "2 documents tagged" in capsys.readouterr().out
     assert main(["timeml", str(tmp_path / "missing"), str(tmp_path / "out3")]) == 2
+
+
+@pytest.mark.parametrize("text, expected", [
+    # financial reports: "a year earlier" and "the quarter" follow the quarter last named
+    ("Net rose in the third quarter. A year earlier, net was $2 million. Sales in the quarter fell.",
+     [("the third quarter", "1989-Q3"), ("A year earlier", "1988-Q3"), ("the quarter", "1989-Q3")]),
+    ("Net was $2 million a year earlier.", [("a year earlier", "1988")]),  # no quarter named: the year
+    ("Prices rose Sept. 30. Mr. Smith left.", [("Sept. 30", "1989-09-30")]),  # "Sept." does not end a sentence
+])
+def test_tag_text_in_context(text, expected):
+    found = tag_text(text, date(1989, 11, 2))
+    assert [(text[m.start:m.end], timex_of(m)[1]) for m in found] == expected

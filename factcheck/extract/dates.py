@@ -639,7 +639,8 @@ def _h_duration(m, ctx):
         if unit in ("second", "sec", "minute", "min"):
             return None  # "a second time", "a second round", "wait a minute"
         before = ctx.text[max(0, s - 25):s]
-        if _COUNT_BEFORE_SET.search(before):
+        # "$307 million a year earlier" is an offset, not a rate ("$5bn a year")
+        if _COUNT_BEFORE_SET.search(before) and not re.match(r"\s+(?:later|earlier|ago|before|after)\b", after):
             return DateMention(text=ctx.text[s:e], start=s, end=e, value=_duration_value(1, unit),
                                granularity=None, type="set")
         if not (_DURATION_PREP.search(before) or re.match(r"(?:-long|\s+(?:later|earlier|after|before|long))\b",
@@ -681,7 +682,7 @@ _SET_WORDS = {"annually": "P1Y", "yearly": "P1Y", "annual": "P1Y", "monthly": "P
 def _h_set_word(m, ctx):
     s, e = _span(m)
     word = m.group("x").lower()
-    if word != "annually" and word != "biannually" and word != "biennially" and not ctx.timeml:
+    if word not in ("annually", "biannually", "biennially") and not (ctx.timeml and word in ("daily", "hourly")):
         # adjectives ("daily newspaper", "annual report") are not sets; only the adverb at a clause end
         if not re.match(r"\s*(?:[.,;:)!?]|$|and\b|or\b|since\b|until\b|from\b|for\b|in\b|on\b|at\b)",
                         ctx.text[e:]):
@@ -788,7 +789,11 @@ def _h_quarter(m, ctx):
         return _unresolved(ctx, (s, e), "quarter")
     a = ctx.anchor
     cands = [(*_bounds("quarter", (yy, q)), yy) for yy in (a.year - 1, a.year, a.year + 1)]
-    y = _pick(cands, a, ctx.tense(s, e))[2]
+    cue = ctx.tense(s, e)
+    this_year = cands[1]
+    if cue == "future" and 0 < (a - this_year[1]).days <= 100:
+        cue = None  # "will report third-quarter results" in October: the quarter just ended is reported after it
+    y = _pick(cands, a, cue)[2]
     return _mention(ctx, (s, e), "quarter", (y, q), relative=True,
                     note=f"year {y} taken from the publication date")
 
@@ -993,7 +998,7 @@ _rule(r"\b(?:[Aa]t|[Bb]y|[Uu]ntil|[Bb]efore|[Aa]fter|[Ff]rom|[Aa]round|[Aa]bout|
 _REFS = {"now": "PRESENT_REF", "right now": "PRESENT_REF", "currently": "PRESENT_REF", "current": "PRESENT_REF",
          "these days": "PRESENT_REF", "at present": "PRESENT_REF", "presently": "PRESENT_REF",
          "at the moment": "PRESENT_REF", "recently": "PAST_REF", "more recently": "PAST_REF", "recent": "PAST_REF",
-         "previously": "PAST_REF", "formerly": "PAST_REF", "the past": "PAST_REF", "in the past": "PAST_REF",
+         "the past": "PAST_REF",
          "the future": "FUTURE_REF", "the near future": "FUTURE_REF", "future": "FUTURE_REF", "soon": "FUTURE_REF",
          "the near term": "FUTURE_REF", "the short term": "FUTURE_REF", "the long term": "FUTURE_REF",
          "as soon as possible": "FUTURE_REF"}
@@ -1006,7 +1011,7 @@ def _h_ref(m, ctx):
     word = re.sub(r"\s+", " ", m.group("x").lower())
     if word in ("recent", "current", "future"):
         after = ctx.text[e:e + 20]
-        if not re.match(r"\s+[a-z]", after):
+        if not re.match(r"\s+[A-Za-z]", after):
             return None  # an adjective before a noun only ("a recent filing", "the current four flights")
         if word == "current" and re.match(r"\s+(?:account|affairs|events|flow)\b", after):
             return None
@@ -1090,9 +1095,10 @@ def _h_year_adj(m, ctx):
                        type="date", note=YEAR_BEFORE_NOTE)
 
 
-_rule(r"\b(?P<x>(?i:right\s+now|now|currently|more\s+recently|recently|recent|current|previously|formerly|"
-      r"these\s+days|at\s+present|presently|at\s+the\s+moment|(?:in\s+)?the\s+past|the\s+(?:near\s+)?future|future|"
-      r"soon|the\s+(?:near|short|long)\s+term|as\s+soon\s+as\s+possible))\b(?![-'’])", _h_ref, "timeml")
+# not "previously", "soon", "future" (adjective): TimeBank leaves most of them out
+_rule(r"\b(?P<x>(?i:right\s+now|now|currently|more\s+recently|recently|recent|current|these\s+days|at\s+present|"
+      r"presently|at\s+the\s+moment|the\s+past|the\s+(?:near\s+)?future|the\s+(?:near|short|long)\s+term|"
+      r"as\s+soon\s+as\s+possible))\b(?![-'’])", _h_ref, "timeml")
 _rule(r"\b(?P<x>(?:(?P<mod>(?i:this\s+past|this|last|next|past|early|late))\s+)?(?P<season>(?i:spring|summer|"
       r"fall|autumn|winter))(?:\s+(?:of\s+)?(?P<y>" + _YEAR4 + r"))?)\b(?![-'’])", _h_season_checked, "timeml")
 _rule(r"\b(?P<x>(?i:the)\s+(?:(?P<adj>(?i:latest|current|same|comparable(?:\s+year-(?:ago|earlier))?|"
