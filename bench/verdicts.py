@@ -1,9 +1,15 @@
 """Verdict quality on ../shared/data/news-dev (and CLIMATE-FEVER dev): accuracy, macro-F1, confusion, per kind.
 
-    .venv/bin/python bench/verdicts.py [--store sqlite|elasticsearch] [--wrong] [--data ../shared/data]
+    .venv/bin/python bench/verdicts.py [--dataset news-dev|climate-fever|all] [--store sqlite|elasticsearch]
+                                       [--wrong] [--data ../shared/data] [--limit N]
 
-Ingests the documents into a fresh temporary store through the service's own code path, checks every claim
-with its claim_date, and compares the verdict with the gold label.
+news-dev: ingests the documents into a fresh temporary store through the service's own code path, checks every
+claim with its claim_date, and compares the verdict with the gold label.
+
+climate-fever (CLIMATE-FEVER dev half, 750 claims x 5 Wikipedia sentences): every evidence sentence becomes one
+source (title = the article, id derived from the evidence id; identical sentences are ingested once), all into one
+store; then every claim is checked without a claim_date. Gold labels are mapped SUPPORTS -> SUPPORTED,
+REFUTES -> REFUTED, DISPUTED -> CONFLICTING, NOT_ENOUGH_INFO -> NOT_ENOUGH_EVIDENCE.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -122,14 +129,89 @@ def run_news_dev(data: str, kind: str, show_wrong: bool, only: set | None = None
     return print_report(f"news-dev ({kind})", items, show_wrong)
 
 
+CLIMATE_FEVER_LABELS = {"SUPPORTS": "SUPPORTED", "REFUTES": "REFUTED", "DISPUTED": "CONFLICTING",
+                        "NOT_ENOUGH_INFO": "NOT_ENOUGH_EVIDENCE"}
+
+
+def climate_fever_sources(claims: list[dict]) -> list[dict]:
+    """One source record per distinct evidence sentence (by content), id derived from the evidence id."""
+    records, seen = [], set()
+    for claim in claims:
+        for evidence in claim["evidences"]:
+            text = evidence["evidence"].strip()
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            records.append({"id": "cf-" + re.sub(r"[^A-Za-z0-9._:-]+", "_", evidence["evidence_id"])[:190],
+                            "text": text, "title": evidence.get("article")})
+    return records
+
+
+def majority_baseline(items: list[dict]) -> None:
+    counts = collections.Counter(i["gold"] for i in items)
+    label, n = counts.most_common(1)[0]
+    result = scores([i["gold"] for i in items], [label] * len(items))
+    print(f"majority-class baseline (always {label}): accuracy {n / len(items):.3f}   "
+          f"macro-F1 {result['macro_f1']:.3f}")
+    print("gold labels: " + ", ".join(f"{k} {v}" for k, v in counts.most_common()))
+
+
+def run_climate_fever(data: str, kind: str, show_wrong: bool, limit: int | None = None) -> dict:
+    with open(os.path.join(data, "climate-fever-dev.jsonl"), encoding="utf-8") as handle:
+        claims = [json.loads(line) for line in handle if line.strip()]
+    if limit:
+        claims = claims[:limit]
+    with tempfile.TemporaryDirectory() as workdir:
+        store = open_bench_store(kind, workdir)
+        try:
+            records = climate_fever_sources(claims)
+            started = time.perf_counter()
+            report = ingest_records(store, records, Config(load_demo=False))
+            n_evidence = sum(len(c["evidences"]) for c in claims)
+            print(f"climate-fever: ingested {report.added} distinct evidence sentences (of {n_evidence}) in "
+                  f"{time.perf_counter() - started:.1f}s ({report.failed} failed)")
+            for error in report.errors:
+                print(f"  ingest failed: {error['item']}: {error['reason']}")
+            items, crashes = [], []
+            started = time.perf_counter()
+            for claim in claims:
+                try:
+                    verdict = check_claim(store, claim["claim"])
+                except Exception as exc:  # a checker bug must not hide the other 749 results: count it, name it
+                    crashes.append((claim["claim_id"], f"{type(exc).__name__}: {exc}", claim["claim"]))
+                    predicted, confidence, evidence = "NOT_ENOUGH_EVIDENCE", 0.0, []
+                else:
+                    predicted, confidence = verdict.verdict, verdict.confidence
+                    evidence = [vars(e) for e in verdict.evidence]
+                items.append({"id": claim["claim_id"], "claim": claim["claim"],
+                              "gold": CLIMATE_FEVER_LABELS[claim["claim_label"]], "kind": None,
+                              "predicted": predicted, "confidence": confidence, "evidence": evidence,
+                              "full": False})
+            print(f"climate-fever: checked {len(items)} claims in {time.perf_counter() - started:.1f}s")
+            if crashes:
+                print(f"climate-fever: check_claim raised on {len(crashes)} claims (counted as NOT_ENOUGH_EVIDENCE):")
+                for claim_id, reason, text in crashes:
+                    print(f"  [{claim_id}] {reason}: {text}")
+        finally:
+            drop_bench_store(store, kind)
+    result = print_report(f"climate-fever dev ({kind})", items, show_wrong)
+    majority_baseline(items)
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", choices=["sqlite", "elasticsearch"], default="sqlite")
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--wrong", action="store_true", help="list the wrong items with their reasons")
-    parser.add_argument("--only", nargs="*", help="check only these claim ids (and list all their evidence)")
+    parser.add_argument("--only", nargs="*", help="news-dev: check only these claim ids (and list all their evidence)")
+    parser.add_argument("--dataset", choices=["news-dev", "climate-fever", "all"], default="all")
+    parser.add_argument("--limit", type=int, help="climate-fever: only the first N claims (a quick look)")
     args = parser.parse_args(argv)
-    run_news_dev(args.data, args.store, args.wrong or bool(args.only), set(args.only or ()))
+    if args.dataset in ("news-dev", "all"):
+        run_news_dev(args.data, args.store, args.wrong or bool(args.only), set(args.only or ()))
+    if args.dataset in ("climate-fever", "all"):
+        run_climate_fever(args.data, args.store, args.wrong, args.limit)
     return 0
 
 
