@@ -118,6 +118,8 @@ CASES = [
     ("The board meets every two years.", None, "every two years", "P2Y", None, "set"),
     ("It delivers 15 tankers a year.", None, "a year", "P1Y", None, "set"),
     ("The council meets twice a month.", None, "twice a month", "P1M", None, "set"),
+    ("Cut Global Emissions by 7.6 Percent Every Year for Next Decade", None, "Every Year", "P1Y", None, "set"),
+                                                                    # title case: crashed (weekday lookup)
     # bugs found with bench/timex.py (TempEval-3 TimeBank/AQUAINT)
     ("Sales rose to C$348.2 million from C$307.2 a year earlier.", OCT89, "a year earlier", "P1Y", None,
      "duration"),                                                   # was the set "a year" (a rate)

@@ -693,8 +693,8 @@ def _h_set_word(m, ctx):
 def _h_set_every(m, ctx):
     s, e = _span(m)
     unit = m.group("unit")
-    if unit and unit[0].isupper():
-        wd = _WEEKDAY_NUM.get(unit.lower())
+    wd = _WEEKDAY_NUM.get(unit.lower()) if unit else None
+    if wd is not None:  # "every Monday" (a title-case "Every Year" is a unit, not a weekday)
         return DateMention(text=ctx.text[s:e], start=s, end=e, value="P1W", granularity=None, type="set",
                            note=f"every {calendar.day_name[wd]}")
     unit = _unit_key(unit)
