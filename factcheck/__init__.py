@@ -64,7 +64,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     weakref.finalize(app, store.close)
 
     app.register_blueprint(web.bp)
-    app.register_blueprint(api.bp)
+    api.init_app(app)  # flask-smorest blueprints, OpenAPI document, docs, rate limit, webhook worker
     _register_error_handlers(app)
     app.after_request(_security_headers)
     return app
@@ -90,6 +90,8 @@ def _register_error_handlers(app: "Flask") -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if _wants_problem_json():  # keeps the field errors of a validation failure (webargs' exc.data)
+            return api.http_problem(exc)
         # Keep headers such as Allow (405); drop the HTML Content-Type werkzeug would send.
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return respond(exc.code or 500, exc.name, exc.description or exc.name, headers)

@@ -1,17 +1,36 @@
-"""JSON API, version 1: every error is application/problem+json (RFC 9457), translated once in create_app."""
+"""JSON API, version 1: flask-smorest blueprints documented at /api/v1/openapi.json and /api/docs.
+
+Every error is application/problem+json (RFC 9457), translated once: `http_problem` for HTTP errors (the app's
+error handler calls it for /api paths, flask-smorest's own handler is not installed), `problem` in the views.
+This module holds the set-up, the shared helpers and the checks endpoints; the other endpoints live in
+api_sources.py, api_reviews.py and api_webhooks.py, authentication and the rate limit in api_auth.py.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import weakref
+from pathlib import Path
 from typing import Optional
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint as FlaskBlueprint
+from flask import current_app, jsonify, request, send_from_directory, url_for
+from flask_smorest import Api, Blueprint, abort
 from marshmallow import ValidationError
 
+from . import schemas as s
+from .api_auth import RateLimiter, current_caller, parse_rate, requires
 from .check import check_claim
-from .schemas import load_check_request
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PROBLEM_JSON = "application/problem+json"
+API_PREFIX = "/api/v1"
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX, description="Check claims and read saved verdicts.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Problem responses
 
 
 def problem(status: int, detail: str, *, title: Optional[str] = None, errors: Optional[dict] = None,
@@ -31,69 +50,333 @@ def problem(status: int, detail: str, *, title: Optional[str] = None, errors: Op
     return response
 
 
-def _validation_problem(messages) -> "object":
-    errors = messages if isinstance(messages, dict) else {"_schema": list(messages)}
+def field_errors(messages) -> dict:
+    """marshmallow/webargs messages as {field: [reasons]}: locations ("json", "query") dropped, nested
+    fields joined with dots ("claims.3" -> reasons)."""
+    if not isinstance(messages, dict):
+        return {"_schema": [str(m) for m in (messages if isinstance(messages, list) else [messages])]}
+    locations = {"json", "query", "querystring", "headers", "form", "view_args", "files", "cookies"}
+    if messages and set(messages) <= locations:
+        merged: dict = {}
+        for inner in messages.values():
+            merged.update(field_errors(inner))
+        return merged
+    flat: dict = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            for item in value:
+                walk(prefix, item)
+        else:
+            flat.setdefault(prefix or "_schema", []).extend(value if isinstance(value, list) else [str(value)])
+
+    walk("", messages)
+    return flat
+
+
+def validation_problem(errors: dict, status: int = 422):
+    """422 problem naming every bad field in `detail` and `errors`."""
     parts = []
     for field_name, reasons in errors.items():
-        reasons = reasons if isinstance(reasons, list) else [reasons]
         text = "; ".join(str(r) for r in reasons)
         parts.append(text if field_name == "_schema" else f"{field_name}: {text}")
-    return problem(422, " ".join(parts) or "The request body is not valid.", title="Unprocessable Content",
-                   errors=errors)
+    return problem(status, " ".join(parts) or "The request is not valid.",
+                   title="Bad Request" if status == 400 else "Unprocessable Content", errors=errors)
 
 
-def _store():
+def http_problem(exc):
+    """An HTTPException (routing, webargs validation, size limits) as problem+json."""
+    code = exc.code or 500
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    data = getattr(exc, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    messages = data.get("errors") or data.get("messages")
+    if messages:
+        return validation_problem(field_errors(messages), code)
+    return problem(code, data.get("message") or exc.description or exc.name, title=exc.name, headers=headers)
+
+
+def value_error_problem(exc: ValueError, known=("claim", "claim_date", "as_of")):
+    """A domain ValueError reading "field: reason" as a 422 naming the field when it does."""
+    message = str(exc) or "The request is not valid."
+    field_name, sep, reason = message.partition(":")
+    if sep and field_name.strip() in known:
+        return validation_problem({field_name.strip(): [reason.strip()]})
+    return validation_problem({"_schema": [message]})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def store():
     return current_app.extensions["factcheck_store"]
 
 
-def _json_body():
-    """The parsed JSON body, or a problem response (415 wrong media type, 400 malformed JSON)."""
-    if not request.is_json:
-        return None, problem(415, "Send the body as JSON with Content-Type: application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        return None, problem(400, "The body is not valid JSON.", title="Bad Request",
-                             errors={"_body": ["Malformed JSON."]})
-    return body, None
+def config():
+    return current_app.extensions["factcheck_config"]
 
 
-@bp.post("/checks")
-def create_check():
-    """Check a claim against the stored sources and save the verdict."""
-    body, error = _json_body()
-    if error is not None:
-        return error
+def publish(event: str, data: dict) -> None:
+    """Hand an event to the webhook dispatcher (delivered on its own thread)."""
+    current_app.extensions["factcheck_webhooks"].publish(event, data)
+
+
+def decode_cursor(cursor: Optional[str]) -> int:
+    """The offset an opaque cursor stands for; 422 naming `cursor` when it was not made by us."""
+    if not cursor:
+        return 0
     try:
-        data = load_check_request(body)
-    except ValidationError as exc:
-        return _validation_problem(exc.messages)
-    store = _store()
-    try:
-        verdict = check_claim(store, data["claim"], claim_date=data["claim_date"], as_of=data["as_of"])
-    except ValueError as exc:
-        return _value_error_problem(exc)
-    check_id = store.save_check(verdict)
-    response = jsonify(verdict.to_dict())
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_check", check_id=check_id)
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
+        offset = data["o"] if isinstance(data, dict) else None
+    except (ValueError, binascii.Error, UnicodeDecodeError, KeyError):
+        offset = None
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= 10_000_000:
+        abort(422, errors={"cursor": ["Not a cursor from this API: copy the `next` link of the previous page."]})
+    return offset
+
+
+def page(items: list, limit: int, offset: int, dump) -> tuple[dict, dict]:
+    """({"items", "next"}, headers) from up to limit+1 fetched items; `next` keeps the request's filters."""
+    more = len(items) > limit
+    next_url = None
+    headers = {}
+    if more:
+        args = request.args.to_dict()
+        cursor = base64.urlsafe_b64encode(json.dumps({"o": offset + limit}).encode()).decode().rstrip("=")
+        args["cursor"] = cursor
+        next_url = url_for(request.endpoint, **(request.view_args or {}), **args)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return {"items": [dump(item) for item in items[:limit]], "next": next_url}, headers
+
+
+def json_response(body, status: int = 200, headers: Optional[dict] = None):
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
     return response
 
 
-@bp.get("/checks/<check_id>")
+# ---------------------------------------------------------------------------------------------------------------
+# Checks
+
+
+def _verdict_event(verdict) -> dict:
+    return {"check_id": verdict.id, "claim": verdict.claim, "verdict": verdict.verdict,
+            "confidence": verdict.confidence, "as_of": verdict.as_of,
+            "url": url_for("api.get_check", check_id=verdict.id, _external=True)}
+
+
+@bp.route("/checks", methods=["POST"])
+@requires("check")
+@bp.arguments(s.CheckRequestSchema)
+@bp.response(201, s.VerdictSchema)
+def create_check(data):
+    """Check a claim against the stored sources and save the verdict."""
+    try:
+        verdict = check_claim(store(), data["claim"], claim_date=data["claim_date"], as_of=data["as_of"])
+    except ValueError as exc:
+        return value_error_problem(exc)
+    check_id = store().save_check(verdict)
+    publish("check.completed", _verdict_event(verdict))
+    return json_response(verdict.to_dict(), 201,
+                         {"Location": url_for("api.get_check", check_id=check_id)})
+
+
+@bp.route("/checks/<check_id>", methods=["GET"])
+@requires("read")
+@bp.response(200, s.VerdictSchema)
 def get_check(check_id: str):
     """A saved verdict by id."""
-    verdict = _store().get_check(check_id)
+    verdict = store().get_check(check_id)
     if verdict is None:
         return problem(404, f"No check with id {check_id!r}.")
-    return jsonify(verdict.to_dict())
+    return json_response(verdict.to_dict())
 
 
-def _value_error_problem(exc: ValueError):
-    """check_claim's ValueError reads "field: reason"; name the field when it does."""
-    message = str(exc) or "The request is not valid."
-    field_name, sep, reason = message.partition(":")
-    if sep and field_name.strip() in ("claim", "claim_date", "as_of"):
-        errors = {field_name.strip(): [reason.strip()]}
-    else:
-        errors = {"_schema": [message]}
-    return problem(422, message, title="Unprocessable Content", errors=errors)
+@bp.route("/checks/batch", methods=["POST"])
+@requires("check")
+@bp.arguments(s.CheckBatchRequestSchema)
+@bp.response(200, s.CheckBatchResultSchema)
+def check_batch(data):
+    """Check up to 100 claims; each result carries its index, your id and either the verdict or its errors.
+
+    The response is 200 whenever the batch itself is well formed: look at each item's `status` (201 checked and
+    saved, 422 invalid, with `errors` naming the fields).
+    """
+    results = []
+    item_schema = s.BatchClaimSchema()
+    for index, raw in enumerate(data["claims"]):
+        given_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+        try:
+            item = item_schema.load(raw)
+            verdict = check_claim(store(), item["claim"], claim_date=item["claim_date"], as_of=item["as_of"])
+        except ValidationError as exc:
+            results.append({"index": index, "id": given_id, "status": 422, "check": None,
+                            "errors": field_errors(exc.messages)})
+            continue
+        except ValueError as exc:
+            name, sep, reason = str(exc).partition(":")
+            errors = {name.strip(): [reason.strip()]} if sep else {"_schema": [str(exc)]}
+            results.append({"index": index, "id": given_id, "status": 422, "check": None, "errors": errors})
+            continue
+        store().save_check(verdict)
+        publish("check.completed", _verdict_event(verdict))
+        results.append({"index": index, "id": given_id, "status": 201, "check": verdict.to_dict()})
+    failed = sum(1 for r in results if r["status"] != 201)
+    return json_response({"checked": len(results) - failed, "failed": failed, "results": results})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Set-up: flask-smorest, the OpenAPI document, the docs page, the rate limiter and the webhook dispatcher
+
+
+class FactcheckApi(Api):
+    """flask-smorest's Api with problem+json errors: its own error handler is not installed (create_app's
+    handler answers for /api), and every operation documents the problem responses it can give."""
+
+    ERROR_SCHEMA = s.ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        pass
+
+    def _openapi_json(self):
+        spec = self.spec.to_dict()
+        _document_problems(spec)
+        return current_app.response_class(json.dumps(spec, indent=2), mimetype="application/json")
+
+
+_PROBLEMS = {
+    "400": "Malformed JSON",
+    "401": "No key, or an unknown or revoked key (WWW-Authenticate: Bearer)",
+    "403": "The key's role lacks the permission",
+    "404": "Not found",
+    "409": "Conflict",
+    "412": "Precondition Failed",
+    "413": "Body over 20 MB",
+    "415": "Body is not application/json",
+    "422": "Invalid input; `errors` names each field",
+    "428": "Precondition Required",
+    "429": "Rate limit reached (Retry-After)",
+    "500": "Internal error (logged)",
+    "503": "The data store is unavailable (Retry-After)",
+}
+
+
+def _document_problems(spec: dict) -> None:
+    """Give every operation its problem+json error responses (and a default one), replacing smorest's."""
+    problem_schema = {"$ref": "#/components/schemas/Problem"}
+    components = spec.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = {
+        "type": "object", "required": ["type", "title", "status", "detail"],
+        "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                       "detail": {"type": "string"},
+                       "errors": {"type": "object", "description": 'field (or "<index>.<field>") -> reasons',
+                                  "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
+    }
+    responses = components.setdefault("responses", {})
+    for code, description in _PROBLEMS.items():
+        responses[f"Problem{code}"] = {"description": description,
+                                       "content": {PROBLEM_JSON: {"schema": problem_schema}}}
+    responses["ProblemDefault"] = {"description": "Any other error",
+                                   "content": {PROBLEM_JSON: {"schema": problem_schema}}}
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "patch", "put", "delete"):
+                continue
+            codes = ["401", "403", "429", "500", "503"]
+            if "{" in path:
+                codes.append("404")
+            if operation.get("parameters") or "requestBody" in operation:
+                codes.append("422")
+            if "requestBody" in operation:
+                codes += ["400", "413", "415"]
+            codes += operation.pop("x-problems", [])
+            op_responses = operation.setdefault("responses", {})
+            for code in codes:
+                op_responses[code] = {"$ref": f"#/components/responses/Problem{code}"}
+            op_responses["default"] = {"$ref": "#/components/responses/ProblemDefault"}
+            operation.setdefault("security", [{"bearerAuth": []}])
+    for name in list(responses):
+        if name.isupper():  # smorest's per-status responses, no longer referenced
+            del responses[name]
+
+
+def _swagger_ui_dir() -> Path:
+    import swagger_ui_bundle
+
+    return Path(str(swagger_ui_bundle.swagger_ui_path))
+
+
+docs = FlaskBlueprint("api_docs_ui", __name__, url_prefix="/api/docs")
+
+_DOCS_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>factcheck API</title>
+<link rel="stylesheet" href="{assets}swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="{assets}swagger-ui-bundle.js"></script><script src="{init}"></script></body></html>"""
+
+
+@docs.get("")
+@docs.get("/")
+def docs_page():
+    """Swagger UI for the OpenAPI document, served from this app (no CDN)."""
+    html = _DOCS_HTML.format(assets=url_for("api_docs_ui.docs_asset", filename=""),
+                             init=url_for("api_docs_ui.docs_init"))
+    response = current_app.response_class(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+    return response
+
+
+@docs.get("/init.js")
+def docs_init():
+    spec_url = json.dumps(url_for("api-docs.openapi_json"))
+    script = (f"window.ui = SwaggerUIBundle({{url: {spec_url}, dom_id: '#swagger-ui', deepLinking: true, "
+              "persistAuthorization: true});")
+    return current_app.response_class(script, mimetype="text/javascript")
+
+
+@docs.get("/assets/<path:filename>")
+def docs_asset(filename: str):
+    return send_from_directory(_swagger_ui_dir(), filename, max_age=3600)
+
+
+def init_app(app) -> None:
+    """Register the API: flask-smorest, its blueprints, the docs page, the rate limiter, the webhook worker."""
+    from . import api_reviews, api_sources, api_webhooks
+    from .webhooks import Dispatcher
+
+    settings = app.extensions["factcheck_config"]
+    app.config.setdefault("API_TITLE", "factcheck")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Check claims against dated news sources. Authenticate with "
+                                "`Authorization: Bearer <key>` (python -m factcheck keys create). Errors are "
+                                "application/problem+json."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    })
+    api = FactcheckApi(app)
+    api.spec.components.schema("SourceIn", schema=s.SourceInSchema)
+    for blueprint in (bp, api_sources.bp, api_reviews.bp, api_webhooks.bp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(docs)
+
+    rate = parse_rate(settings.rate_limit)
+    app.extensions["factcheck_rate_limiter"] = RateLimiter(*rate) if rate else None
+    dispatcher = Dispatcher(settings)
+    app.extensions["factcheck_webhooks"] = dispatcher
+    weakref.finalize(app, dispatcher.stop, 1.0)
+
+
+__all__ = ["bp", "init_app", "problem", "http_problem", "current_caller"]

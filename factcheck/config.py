@@ -17,6 +17,16 @@ def _int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -48,6 +58,15 @@ class Config:
     secret_key: str | None = None
     # FACTCHECK_ADMIN_DB: SQLite file for API keys, web accounts and webhooks (whatever the search store)
     admin_db: str = "instance/admin.db"
+    # FACTCHECK_RATE_LIMIT: requests per API key (per client address when no key is needed), e.g. 120/minute,
+    # 10/second, 5000/hour; 0 or off disables the limit
+    rate_limit: str = "120/minute"
+    # FACTCHECK_WEBHOOK_ATTEMPTS: delivery attempts per webhook event before giving up
+    webhook_attempts: int = 5
+    # FACTCHECK_WEBHOOK_BACKOFF: seconds before the first retry; doubled for each further retry
+    webhook_backoff: float = 2.0
+    # FACTCHECK_WEBHOOK_TIMEOUT: seconds allowed for one delivery attempt
+    webhook_timeout: int = 10
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -63,4 +82,8 @@ class Config:
             load_demo=_bool("FACTCHECK_DEMO", True),
             secret_key=os.environ.get("FACTCHECK_SECRET_KEY") or None,
             admin_db=os.environ.get("FACTCHECK_ADMIN_DB") or "instance/admin.db",
+            rate_limit=os.environ.get("FACTCHECK_RATE_LIMIT") or "120/minute",
+            webhook_attempts=_int("FACTCHECK_WEBHOOK_ATTEMPTS", 5),
+            webhook_backoff=_float("FACTCHECK_WEBHOOK_BACKOFF", 2.0),
+            webhook_timeout=_int("FACTCHECK_WEBHOOK_TIMEOUT", 10),
         )

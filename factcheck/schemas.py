@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validates
 
 MAX_CLAIM_CHARS = 2000
 
@@ -54,6 +54,11 @@ class CheckRequestSchema(Schema):
             raise ValidationError(
                 f"The claim is too long: {len(text):,} characters; the limit is {MAX_CLAIM_CHARS:,}.")
 
+    @post_load
+    def _stripped(self, data: dict, **kwargs) -> dict:
+        data["claim"] = data["claim"].strip()
+        return data
+
 
 def load_check_request(data: object) -> dict:
     """Validate a check request; return {"claim", "claim_date", "as_of"} with the claim stripped.
@@ -65,3 +70,328 @@ def load_check_request(data: object) -> dict:
     loaded = CheckRequestSchema().load(data)
     loaded["claim"] = loaded["claim"].strip()
     return loaded
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# JSON API v1 (documented in the OpenAPI document through flask-smorest). Input schemas reject unknown fields;
+# output schemas describe what the API sends and allow fields added later (additionalProperties: true).
+
+from marshmallow import INCLUDE, validate  # noqa: E402
+
+from .models import GRANULARITIES, REVIEW_STATUSES, STANCES, VERDICTS  # noqa: E402
+
+MAX_SOURCES_PER_REQUEST = 1000
+MAX_CLAIMS_PER_BATCH = 100
+MAX_PAGE = 200
+
+
+class Out(Schema):
+    """Base of the response schemas: fields added later do not break clients that validate."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class ProblemSchema(Out):
+    """RFC 9457 problem details; `errors` maps each bad field (or "<index>.<field>" in a batch) to its reasons."""
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True, metadata={"example": "Unprocessable Content"})
+    status = fields.Integer(required=True, metadata={"example": 422})
+    detail = fields.String(required=True, metadata={"example": "claim: Enter a claim to check."})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+# --- sources
+
+class SourceInSchema(Schema):
+    """A source to ingest: `text` is required; `id` defaults to a hash of the text."""
+
+    id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,200}$"),
+                       metadata={"example": "alpine-herald-geneva"})
+    text = fields.String(required=True, validate=validate.Length(min=1),
+                         metadata={"example": "The ministers met in Geneva on 14 May 2024."})
+    url = fields.String(allow_none=True, validate=validate.Length(max=2048))
+    publisher = fields.String(allow_none=True, validate=validate.Length(max=300))
+    published_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 date or datetime",
+                                                            "example": "2024-05-15"})
+    title = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class SourceSchema(Out):
+    id = fields.String(required=True)
+    url = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+    published_at = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    ingested_at = fields.String(allow_none=True)
+    content_hash = fields.String()
+    text = fields.String()
+
+
+class DateMentionSchema(Out):
+    text = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    value = fields.String(allow_none=True, metadata={"example": "2024-05-14"})
+    granularity = fields.String(allow_none=True, metadata={"enum": list(GRANULARITIES)})
+    type = fields.String()
+    range_start = fields.String(allow_none=True)
+    range_end = fields.String(allow_none=True)
+    resolved = fields.Boolean()
+    relative = fields.Boolean()
+    note = fields.String(allow_none=True)
+
+
+class EntitySchema(Out):
+    text = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    label = fields.String(metadata={"example": "PLACE"})
+    key = fields.String()
+
+
+class NumberSchema(Out):
+    text = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    value = fields.Float()
+    unit = fields.String(allow_none=True)
+    kind = fields.String()
+
+
+class SentenceSchema(Out):
+    """One sentence of a source with what was extracted from it (offsets into the source text)."""
+
+    id = fields.String()
+    index = fields.Integer()
+    text = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    dates = fields.List(fields.Nested(DateMentionSchema))
+    entities = fields.List(fields.Nested(EntitySchema))
+    numbers = fields.List(fields.Nested(NumberSchema))
+    is_claim = fields.Boolean()
+    claim_score = fields.Float()
+    speaker = fields.String(allow_none=True)
+
+
+class SourceDetailSchema(SourceSchema):
+    sentences = fields.List(fields.Nested(SentenceSchema), required=True)
+
+
+class SourceListArgsSchema(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "full-text search"})
+    publisher = fields.String(validate=validate.Length(min=1, max=300))
+    published_from = IsoDay(metadata={"description": "first publication day (YYYY-MM-DD)"})
+    published_to = IsoDay(metadata={"description": "last publication day (YYYY-MM-DD)"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200),
+                           metadata={"description": "opaque; copy it from the `next` link of the previous page"})
+
+
+class PageSchema(Out):
+    next = fields.String(allow_none=True, required=True,
+                         metadata={"description": "URL of the next page, or null on the last page"})
+
+
+class SourceListSchema(PageSchema):
+    items = fields.List(fields.Nested(SourceSchema), required=True)
+
+
+class IngestItemSchema(Out):
+    index = fields.Integer(required=True)
+    id = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": ["added", "unchanged", "failed"]})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class IngestResultSchema(Out):
+    added = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    items = fields.List(fields.Nested(IngestItemSchema), required=True)
+
+
+# --- checks
+
+class EvidenceSchema(Out):
+    source_id = fields.String()
+    url = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+    published_at = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    sentence = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    dates = fields.List(fields.Dict())
+    stance = fields.String(metadata={"enum": list(STANCES)})
+    score = fields.Float()
+    reason = fields.String()
+    passage_id = fields.String(allow_none=True)
+    highlights = fields.List(fields.Dict())
+
+
+class VerdictSchema(Out):
+    id = fields.String(metadata={"example": "chk-..."})
+    claim = fields.String(required=True)
+    claim_date = fields.String(allow_none=True)
+    verdict = fields.String(required=True, metadata={"enum": list(VERDICTS)})
+    confidence = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1})
+    as_of = fields.String(allow_none=True)
+    dates = fields.List(fields.Dict(), required=True)
+    evidence = fields.List(fields.Nested(EvidenceSchema), required=True)
+    created_at = fields.String(allow_none=True)
+
+
+class BatchClaimSchema(CheckRequestSchema):
+    """One claim of a batch; `id` is the caller's own, echoed in the result."""
+
+    id = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class CheckBatchRequestSchema(Schema):
+    claims = fields.List(fields.Dict(), required=True,
+                         validate=validate.Length(min=1, max=MAX_CLAIMS_PER_BATCH),
+                         metadata={"description": "up to 100 objects {id?, claim, claim_date?, as_of?}; "
+                                                  "each is validated on its own"})
+
+
+class CheckBatchItemSchema(Out):
+    index = fields.Integer(required=True)
+    id = fields.String(allow_none=True)
+    status = fields.Integer(required=True, metadata={"description": "201 checked and saved, 422 invalid"})
+    check = fields.Nested(VerdictSchema, allow_none=True)
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class CheckBatchResultSchema(Out):
+    checked = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    results = fields.List(fields.Nested(CheckBatchItemSchema), required=True)
+
+
+# --- timeline
+
+class TimelineArgsSchema(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=500))
+    entity = fields.String(validate=validate.Length(min=1, max=300))
+    date_from = IsoDay(data_key="from")
+    date_to = IsoDay(data_key="to")
+    as_of = IsoDay()
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class TimelineEventSchema(Out):
+    date = fields.String(allow_none=True)
+    label = fields.String()
+    granularity = fields.String(allow_none=True)
+    range_start = fields.String()
+    range_end = fields.String()
+    sentence = fields.String()
+    source_id = fields.String()
+    passage_id = fields.String()
+    publisher = fields.String(allow_none=True)
+    published_at = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    conflict = fields.Boolean()
+    conflict_reason = fields.String(allow_none=True)
+
+
+class TimelineSchema(Out):
+    events = fields.List(fields.Nested(TimelineEventSchema), required=True)
+    conflicts = fields.Integer(required=True)
+
+
+# --- reviews
+
+class ReviewFlagSchema(Schema):
+    check_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReviewPatchSchema(Schema):
+    """The fields to change; leave out what stays. Send `If-Match` with the review's ETag."""
+
+    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES))
+    assignee = fields.String(allow_none=True, validate=validate.Length(max=200))
+    rating = fields.String(allow_none=True, validate=validate.OneOf(VERDICTS))
+    explanation = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    claimant = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    appearance = fields.String(allow_none=True, validate=validate.Length(max=2048))
+    note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class ReviewSchema(Out):
+    id = fields.String(required=True)
+    check_id = fields.String(required=True)
+    claim = fields.String()
+    machine_verdict = fields.String()
+    status = fields.String(required=True, metadata={"enum": list(REVIEW_STATUSES)})
+    assignee = fields.String(allow_none=True)
+    rating = fields.String(allow_none=True)
+    explanation = fields.String(allow_none=True)
+    claimant = fields.String(allow_none=True)
+    appearance = fields.String(allow_none=True)
+    notes = fields.List(fields.Dict())
+    audit = fields.List(fields.Dict(), metadata={"description": "who changed what, oldest first"})
+    version = fields.Integer(required=True)
+    created_at = fields.String(allow_none=True)
+    updated_at = fields.String(allow_none=True)
+    published_at = fields.String(allow_none=True)
+
+
+class ReviewListArgsSchema(Schema):
+    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES))
+    verdict = fields.String(validate=validate.OneOf(VERDICTS), metadata={"description": "the machine verdict"})
+    assignee = fields.String(validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class ReviewListSchema(PageSchema):
+    items = fields.List(fields.Nested(ReviewSchema), required=True)
+
+
+class ClaimReviewSchema(Out):
+    """schema.org ClaimReview (JSON-LD)."""
+
+
+# --- webhooks
+
+class WebhookInSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2048),
+                        metadata={"example": "https://hooks.example.org/factcheck"})
+    events = fields.List(fields.String(validate=validate.OneOf(("check.completed", "review.published"))),
+                         required=True, validate=validate.Length(min=1, max=2))
+    secret = fields.String(validate=validate.Length(min=16, max=200),
+                           metadata={"description": "HMAC key for X-Factcheck-Signature; random when left out"})
+
+
+class WebhookSchema(Out):
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    created_at = fields.String()
+    secret = fields.String(metadata={"description": "only in the response to the registration"})
+
+
+class WebhookListSchema(Out):
+    items = fields.List(fields.Nested(WebhookSchema), required=True)
+
+
+class DeliverySchema(Out):
+    id = fields.Integer()
+    event_id = fields.String()
+    event = fields.String()
+    attempt = fields.Integer()
+    at = fields.String()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+    success = fields.Boolean()
+    next_attempt_at = fields.String(allow_none=True)
+
+
+class DeliveryListSchema(Out):
+    items = fields.List(fields.Nested(DeliverySchema), required=True)

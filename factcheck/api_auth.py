@@ -1,0 +1,141 @@
+"""API authentication (Bearer keys), role checks and the per-key rate limit, as one view decorator.
+
+401 means "who are you?" (no key, unknown key, revoked key) and carries `WWW-Authenticate: Bearer`; 403 means
+"you may not" (a valid key whose role lacks the permission). With no key ever created the API is open with
+every role; `python app.py` and `serve` then listen on loopback only (see keys.serve_guard).
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+from flask import current_app, g, request
+
+from . import keys
+from .roles import allowed
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$", re.IGNORECASE)
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
+            "d": 86400, "day": 86400}
+
+
+@dataclass
+class Caller:
+    """Who is calling: a key, or anyone when the API is open (no key exists)."""
+
+    name: str
+    role: str
+    key_id: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """How the caller appears in audit trails."""
+        return f"key:{self.name}" if self.key_id else "anonymous"
+
+
+def parse_rate(text: str) -> Optional[tuple[int, float]]:
+    """"120/minute" -> (120, 60.0); None for "0", "off" or "" (no limit); ValueError for anything else."""
+    text = (text or "").strip().lower()
+    if text in ("", "0", "off", "none", "unlimited"):
+        return None
+    match = _RATE.match(text)
+    if not match:
+        raise ValueError(f"FACTCHECK_RATE_LIMIT must look like 120/minute (or 0 to disable), got {text!r}")
+    count, multiple, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+    if count == 0:
+        return None
+    return count, float(multiple * _PERIODS[unit])
+
+
+class RateLimiter:
+    """Token buckets in memory, one per caller: `capacity` requests at once, refilled at capacity/period per s.
+
+    In memory, so per process: with several worker processes each enforces the limit on its own.
+    """
+
+    def __init__(self, capacity: int, period: float):
+        self.capacity = capacity
+        self.rate = capacity / period
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, who: str) -> Optional[int]:
+        """None when the request may go ahead, else the seconds to wait (Retry-After)."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(who, (float(self.capacity), now))
+            tokens = min(float(self.capacity), tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[who] = (tokens - 1, now)
+                return None
+            self._buckets[who] = (tokens, now)
+            if len(self._buckets) > 100_000:  # forget full buckets so memory stays bounded
+                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.capacity}
+            return max(1, math.ceil((1 - tokens) / self.rate))
+
+
+def _unauthorized(detail: str, error: str):
+    from .api import problem
+
+    return problem(401, detail, title="Unauthorized",
+                   headers={"WWW-Authenticate": f'Bearer realm="factcheck", error="{error}"'})
+
+
+def current_caller() -> Caller:
+    """The caller of the current API request (set by `requires`)."""
+    return g.api_caller
+
+
+def authenticate() -> "Caller | object":
+    """The Caller, or the 401 problem response."""
+    config = current_app.extensions["factcheck_config"]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not keys.any_keys(config.admin_db):
+        return Caller(name="anonymous", role="admin")
+    if not header:
+        return _unauthorized("This API needs a key: send Authorization: Bearer <key>.", "invalid_request")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized("Send the key as Authorization: Bearer <key>.", "invalid_request")
+    key = keys.authenticate(config.admin_db, token.strip())
+    if key is None:
+        return _unauthorized("The API key is not valid (unknown or revoked).", "invalid_token")
+    return Caller(name=key.name, role=key.role, key_id=key.id)
+
+
+def requires(permission: str):
+    """View decorator: authenticate (401), check the role (403), then the caller's rate limit (429)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            from .api import problem
+
+            caller = authenticate()
+            if not isinstance(caller, Caller):
+                return caller
+            if not allowed(caller.role, permission):
+                return problem(403, f"A {caller.role} key may not do this; it needs the {permission!r} "
+                                    "permission.", title="Forbidden")
+            limiter: Optional[RateLimiter] = current_app.extensions.get("factcheck_rate_limiter")
+            if limiter is not None:
+                wait = limiter.take(caller.key_id or f"ip:{request.remote_addr}")
+                if wait is not None:
+                    return problem(429, f"Too many requests; try again in {wait} seconds.",
+                                   title="Too Many Requests", headers={"Retry-After": str(wait)})
+            if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
+                return problem(415, "Send the body as JSON with Content-Type: application/json.",
+                               title="Unsupported Media Type")
+            if request.method in ("POST", "PUT", "PATCH") and not request.get_data(cache=True):
+                return problem(400, "The body is empty; send a JSON document.", title="Bad Request",
+                               errors={"_body": ["Empty body."]})
+            g.api_caller = caller
+            return view(*args, **kwargs)
+
+        wrapper._permission = permission
+        return wrapper
+    return decorator

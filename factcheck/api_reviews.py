@@ -1,0 +1,156 @@
+"""API: the editorial review queue (flag, list, read, change with optimistic concurrency) and ClaimReview.
+
+Concurrency: GET /reviews/<id> sends `ETag: "<version>"`; PATCH must send it back in `If-Match` (428 without
+it). When someone else changed the review in between, the PATCH is refused with 412 and nothing is
+overwritten: GET it again, re-apply the change, PATCH with the new ETag.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from flask import request, url_for
+from flask_smorest import Blueprint
+from werkzeug.routing import BuildError
+
+from . import review as workflow
+from . import schemas as s
+from .api import API_PREFIX, decode_cursor, json_response, page, problem, publish, store, validation_problem
+from .api_auth import current_caller, requires
+from .store.base import NotFound, VersionConflict
+
+bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
+               description="The editors' review queue and published ClaimReviews.")
+
+_ETAG = re.compile(r'^\s*(?:W/)?"v?(\d{1,12})"\s*$')
+_ETAG_HEADER = {"ETag": {"description": 'The review\'s version, e.g. "3"; send it back in If-Match to change it',
+                         "schema": {"type": "string"}}}
+_IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+             "description": "The ETag of the review as you last read it"}
+
+
+def etag(review) -> str:
+    return f'"{review.version}"'
+
+
+def _with_etag(review, status: int = 200, extra: Optional[dict] = None):
+    return json_response(review.to_dict(), status, {"ETag": etag(review), **(extra or {})})
+
+
+@bp.route("/reviews", methods=["POST"])
+@requires("ingest")
+@bp.arguments(s.ReviewFlagSchema)
+@bp.response(201, s.ReviewSchema, headers=_ETAG_HEADER, description="The check was put in the queue")
+@bp.alt_response(200, schema=s.ReviewSchema, description="The check was already in the queue: its review")
+def flag_check(data):
+    """Flag a saved check for the editors (fact-checkers and up)."""
+    existing = store().get_review(data["check_id"])
+    if existing is not None:
+        return _with_etag(existing)
+    try:
+        review = workflow.flag(store(), data["check_id"], by=current_caller().label, note=data.get("note"))
+    except NotFound:
+        return validation_problem({"check_id": [f"No saved check with id {data['check_id']!r}."]})
+    except workflow.ReviewError as exc:
+        return validation_problem({exc.field: [exc.reason]})
+    return _with_etag(review, 201, {"Location": url_for("reviews.get_review", review_id=review.id)})
+
+
+@bp.route("/reviews", methods=["GET"])
+@requires("review")
+@bp.arguments(s.ReviewListArgsSchema, location="query")
+@bp.response(200, s.ReviewListSchema)
+def list_reviews(args):
+    """The review queue, oldest update first, filtered by status, machine verdict and assignee."""
+    offset = decode_cursor(args.get("cursor"))
+    limit = args["limit"]
+    found = store().list_reviews(status=args.get("status"), verdict=args.get("verdict"),
+                                 assignee=args.get("assignee"), limit=limit + 1, offset=offset)
+    body, headers = page(found, limit, offset, lambda r: r.to_dict())
+    return json_response(body, headers=headers)
+
+
+@bp.route("/reviews/<review_id>", methods=["GET"])
+@requires("review")
+@bp.response(200, s.ReviewSchema, headers=_ETAG_HEADER)
+def get_review(review_id: str):
+    """A review with its notes and audit trail; the ETag header is its version."""
+    review = store().get_review(review_id)
+    if review is None:
+        return problem(404, f"No review with id {review_id!r}.")
+    return _with_etag(review)
+
+
+@bp.route("/reviews/<review_id>", methods=["PATCH"])
+@requires("review")
+@bp.doc(parameters=[_IF_MATCH], **{"x-problems": ["409", "412", "428"]})
+@bp.arguments(s.ReviewPatchSchema)
+@bp.response(200, s.ReviewSchema, headers=_ETAG_HEADER)
+def update_review(changes, review_id: str):
+    """Change status, assignee, rating, explanation, claimant, appearance or add a note (If-Match required).
+
+    412 when the review changed since you read it, 409 when it is published (locked), 422 naming the field
+    when the workflow does not allow the change (e.g. publishing without an explanation).
+    """
+    if_match = request.headers.get("If-Match")
+    if not if_match:
+        return problem(428, "Send If-Match with the review's ETag (GET it first), so that a change made by "
+                            "someone else in between is not overwritten.", title="Precondition Required")
+    current = store().get_review(review_id)
+    if current is None:
+        return problem(404, f"No review with id {review_id!r}.")
+    if if_match.strip() == "*":
+        expected = current.version
+    else:
+        match = _ETAG.match(if_match)
+        expected = int(match.group(1)) if match else -1
+    if expected != current.version:
+        return _stale(current)
+    try:
+        updated = workflow.update(store(), review_id, changes, by=current_caller().label,
+                                  expected_version=expected)
+    except NotFound:
+        return problem(404, f"No review with id {review_id!r}.")
+    except VersionConflict:
+        return _stale(store().get_review(review_id) or current)
+    except workflow.Locked as exc:
+        return problem(409, f"The review is published and locked: {exc.reason}.", title="Conflict",
+                       headers={"ETag": etag(current)})
+    except workflow.ReviewError as exc:
+        return validation_problem({exc.field: [exc.reason]})
+    if changes.get("status") == "published" and updated.status == "published":
+        verdict = store().get_check(updated.check_id)
+        if verdict is not None:
+            publish("review.published", {"review_id": updated.id, "check_id": updated.check_id,
+                                         "claimreview": workflow.claimreview(updated, verdict,
+                                                                             url=_public_url(updated.check_id))})
+    return _with_etag(updated)
+
+
+def _stale(current):
+    return problem(412, f"The review changed since you read it (it is now at version {current.version}); GET it "
+                        "again, re-apply your change and send the new ETag.", title="Precondition Failed",
+                   headers={"ETag": etag(current)})
+
+
+def _public_url(check_id: str) -> str:
+    """Where readers find the check: the web page when the web UI is there, else the API resource."""
+    try:
+        return url_for("web.saved_check", check_id=check_id, _external=True)
+    except BuildError:
+        return url_for("api.get_check", check_id=check_id, _external=True)
+
+
+@bp.route("/checks/<check_id>/claimreview", methods=["GET"])
+@requires("read")
+@bp.response(200, s.ClaimReviewSchema, content_type="application/ld+json",
+             description="schema.org ClaimReview JSON-LD")
+def get_claimreview(check_id: str):
+    """The schema.org ClaimReview (JSON-LD) of a check's published review; 404 until it is published."""
+    review = store().get_review(check_id)
+    verdict = store().get_check(check_id)
+    if verdict is None or review is None or review.status != "published":
+        return problem(404, f"No published review for check {check_id!r}.")
+    response = json_response(workflow.claimreview(review, verdict, url=_public_url(check_id)))
+    response.mimetype = "application/ld+json"
+    return response

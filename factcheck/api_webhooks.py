@@ -1,0 +1,60 @@
+"""API: webhooks (admin): register, list, delete, and read the delivery attempts. Delivery is in webhooks.py."""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+
+from . import schemas as s
+from . import webhooks
+from .api import API_PREFIX, config, json_response, problem, validation_problem
+from .api_auth import requires
+
+bp = Blueprint("webhooks", __name__, url_prefix=API_PREFIX,
+               description="Signed HTTP callbacks on check.completed and review.published (admin keys).")
+
+
+@bp.route("/webhooks", methods=["POST"])
+@requires("admin")
+@bp.arguments(s.WebhookInSchema)
+@bp.response(201, s.WebhookSchema)
+def create_webhook(data):
+    """Register a webhook; the response shows its secret, the only time it is shown.
+
+    Each delivery is a POST of {"id", "event", "created_at", "data"} with
+    `X-Factcheck-Signature: sha256=<hex HMAC-SHA256 of the body, keyed with the secret>`; anything but a 2xx
+    answer is retried with exponential backoff.
+    """
+    try:
+        hook = webhooks.register(config().admin_db, config(), data["url"], data["events"], data.get("secret"))
+    except webhooks.WebhookError as exc:
+        return validation_problem({exc.field: [exc.reason]})
+    return json_response({**hook.public(), "secret": hook.secret}, 201,
+                         {"Location": url_for("webhooks.list_deliveries", webhook_id=hook.id)})
+
+
+@bp.route("/webhooks", methods=["GET"])
+@requires("admin")
+@bp.response(200, s.WebhookListSchema)
+def list_webhooks():
+    """The registered webhooks (without their secrets)."""
+    return json_response({"items": [h.public() for h in webhooks.list_webhooks(config().admin_db)]})
+
+
+@bp.route("/webhooks/<webhook_id>", methods=["DELETE"])
+@requires("admin")
+@bp.response(204)
+def delete_webhook(webhook_id: str):
+    """Remove a webhook; its pending retries are dropped."""
+    if not webhooks.delete_webhook(config().admin_db, webhook_id):
+        return problem(404, f"No webhook with id {webhook_id!r}.")
+    return current_app.response_class(status=204)
+
+
+@bp.route("/webhooks/<webhook_id>/deliveries", methods=["GET"])
+@requires("admin")
+@bp.response(200, s.DeliveryListSchema)
+def list_deliveries(webhook_id: str):
+    """Every delivery attempt of a webhook, newest first: status code or error, duration, next retry."""
+    if webhooks.get_webhook(config().admin_db, webhook_id) is None:
+        return problem(404, f"No webhook with id {webhook_id!r}.")
+    return json_response({"items": webhooks.list_deliveries(config().admin_db, webhook_id, limit=200)})
