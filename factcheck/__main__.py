@@ -1,4 +1,4 @@
-"""Command line: python -m factcheck ingest|check|timeline|serve|indexes|timeml ...
+"""Command line: python -m factcheck ingest|check|timeline|serve|keys|indexes|timeml ...
 
 Exit status: 0 success, 1 some items failed, 2 the command itself failed (bad arguments, store unavailable,
 nothing usable). Bad input never ends in a traceback: it is reported as "ITEM: REASON" on stderr.
@@ -217,8 +217,36 @@ def cmd_serve(args, config: Config) -> int:
         from . import create_app
     except ImportError as exc:
         raise CommandError(f"the web app is not available: {exc}") from None
+    from .keys import serve_guard
+
+    allowed_host, message = serve_guard(config.admin_db, args.host)
+    if not allowed_host:
+        raise CommandError(message)
+    if message:
+        _err(message)
     app = create_app()
     app.run(host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def cmd_keys(args, config: Config) -> int:
+    from . import keys
+
+    try:
+        if args.action == "create":
+            key, token = keys.create_key(config.admin_db, args.name or "", args.role)
+            print(f"created {key.id} ({key.role}) {key.name}")
+            print(f"key: {token}")
+            print("store it now: it is not shown again (only its hash is kept)")
+        elif args.action == "list":
+            for key in keys.list_keys(config.admin_db):
+                state = f"revoked {key.revoked_at}" if key.revoked_at else f"last used {key.last_used_at or 'never'}"
+                print(f"{key.id}  {key.role:<11}  {key.name}  (created {key.created_at}; {state})")
+        else:
+            key = keys.revoke_key(config.admin_db, args.key_id or "")
+            print(f"revoked {key.id} ({key.name})")
+    except keys.ApiKeyError as exc:
+        raise CommandError(f"keys {args.action}: {exc}") from None
     return EXIT_OK
 
 
@@ -263,6 +291,12 @@ def cmd_timeml(args, config: Config) -> int:
     return EXIT_OK if written else EXIT_FAILED
 
 
+def cmd_users(args, config: Config) -> int:
+    from .users import run_cli as run
+
+    return run(args, config)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -297,6 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5000)
     serve.set_defaults(handler=cmd_serve)
 
+    keys = commands.add_parser("keys", help="API keys: create --name N --role R | list | revoke ID")
+    keys.add_argument("action", choices=("create", "list", "revoke"))
+    keys.add_argument("key_id", nargs="?", metavar="ID", help="the key to revoke")
+    keys.add_argument("--name", help="who or what the key is for")
+    keys.add_argument("--role", default="client", choices=("client", "factchecker", "editor", "admin"))
+    keys.set_defaults(handler=cmd_keys)
+
     indexes = commands.add_parser("indexes", help="manage the search indexes")
     indexes.add_argument("action", choices=("create", "status", "migrate"))
     indexes.set_defaults(handler=cmd_indexes)
@@ -305,6 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     timeml.add_argument("in_dir", metavar="IN_DIR", help="folder of TimeML files (searched recursively)")
     timeml.add_argument("out_dir", metavar="OUT_DIR", help="where the tagged files are written")
     timeml.set_defaults(handler=cmd_timeml)
+
+    from .users import add_cli_parser as add_users_parser
+
+    add_users_parser(commands).set_defaults(handler=cmd_users)
     return parser
 
 

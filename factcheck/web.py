@@ -1,15 +1,21 @@
-"""HTML pages: the check form and the verdict page. Templates autoescape; source text is never marked safe."""
+"""HTML pages: the check form and the verdict page; the other pages live in web_*.py on the same blueprint.
+
+Templates autoescape; source text is never marked safe (highlights split the text into escaped segments)."""
 from __future__ import annotations
 
+import json
 from typing import Optional
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import ValidationError
 
+from . import review as workflow
 from .check import check_claim
-from .models import Verdict
+from .models import Review, Verdict
 from .schemas import MAX_CLAIM_CHARS, load_check_request
+from .timeline import build_timeline
 
 bp = Blueprint("web", __name__)
 
@@ -122,15 +128,59 @@ def _verdict_page(verdict: Verdict):
     for item in verdict.evidence:
         groups.setdefault(item.stance, []).append(item)
     label, explanation = VERDICT_LABELS.get(verdict.verdict, (verdict.verdict, ""))
+    review = _store().get_review(verdict.id) if verdict.id else None
+    jsonld = None
+    if review is not None and review.status == "published":
+        jsonld = claimreview_script(review, verdict)
     return render_template("verdict.html", verdict=verdict, label=label, explanation=explanation,
-                           groups=groups, segments=sentence_segments,
+                           groups=groups, segments=sentence_segments, review=review, jsonld=jsonld,
+                           labels=VERDICT_LABELS, strip=timeline_strip(verdict),
                            confidence_pct=round(100 * float(verdict.confidence or 0)))
 
 
-def error_page(status: int, title: str, detail: str, headers: Optional[dict] = None):
+def timeline_strip(verdict: Verdict, around: int = 3) -> dict:
+    """A few dated events either side of the claim's first date, found with the claim's words."""
+    try:
+        events = build_timeline(_store(), query=verdict.claim, as_of=verdict.as_of, limit=80)["events"]
+    except ValueError:
+        return {"events": [], "pivot": None}
+    pivot = next((d.get("value") for d in verdict.dates or [] if d.get("value") and d["value"][:1].isdigit()
+                  and "P" not in d["value"]), None)
+    evidence_passages = {e.passage_id for e in verdict.evidence if e.stance != "related"}
+    if pivot:
+        index = next((i for i, e in enumerate(events) if e["range_end"] >= pivot[:10]), len(events))
+    else:
+        index = next((i for i, e in enumerate(events) if e["passage_id"] in evidence_passages), len(events) // 2)
+    shown = events[max(0, index - around):index + around]
+    for event in shown:
+        event["at_claim"] = bool(pivot) and event["range_start"][:len(pivot)] <= pivot <= event["range_end"]
+        event["is_evidence"] = event["passage_id"] in evidence_passages
+    return {"events": shown, "pivot": pivot}
+
+
+def json_for_script(data) -> Markup:
+    """JSON safe inside a <script> element: "<", ">" and "&" escaped as \\u003c, \\u003e, \\u0026."""
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def claimreview_script(review: Review, verdict: Verdict) -> Markup:
+    """The published review's ClaimReview JSON-LD, ready for a <script type="application/ld+json">."""
+    data = workflow.claimreview(review, verdict, url=url_for("web.saved_check", check_id=verdict.id,
+                                                               _external=True))
+    return json_for_script(data)
+
+
+def error_page(status: int, title: str, detail: str, headers: Optional[dict] = None, login_link: bool = False):
     """A small HTML error page (title and detail are escaped by the template)."""
     response = current_app.make_response((render_template("error.html", status=status, title=title,
-                                                          detail=detail), status))
+                                                          detail=detail, login_link=login_link), status))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+# The other pages register their views on this blueprint when imported.
+from . import web_auth, web_reviews, web_sources, web_timeline  # noqa: E402,F401

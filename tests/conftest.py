@@ -1,4 +1,6 @@
 """Shared fixtures: an app on a fresh SQLite file per test, its store, a client, and a few hand-written sources."""
+import re
+
 import pytest
 
 from factcheck import create_app
@@ -45,6 +47,7 @@ def app(tmp_path):
         "store_url": f"sqlite:///{tmp_path}/fc.db",
         "elasticsearch_url": None,
         "load_demo": False,
+        "admin_db": f"{tmp_path}/admin.db",
         "TESTING": True,
     })
     yield application
@@ -71,3 +74,44 @@ def seed_store(app, store):
         return report
 
     return seed
+
+
+# Web accounts for the page tests: one per role that the pages tell apart.
+ACCOUNTS = {"fiona": ("factchecker", "fiona-password-1"), "eddie": ("editor", "eddie-password-1"),
+            "clara": ("client", "clara-password-1")}
+
+
+def csrf_token_of(client) -> str:
+    """The CSRF token of the client's session, read from a form as a browser would."""
+    html = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the log-in form"
+    return match.group(1)
+
+
+def post_form(client, url, data=None, **kwargs):
+    """POST a form with the session's CSRF token, as the pages' own forms do."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token_of(client))
+    return client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def accounts(app):
+    """Create ACCOUNTS in the app's admin db; returns {username: (role, password)}."""
+    from factcheck import users
+
+    for username, (role, password) in ACCOUNTS.items():
+        users.create_user(app.extensions["factcheck_config"].admin_db, username, password, role)
+    return ACCOUNTS
+
+
+@pytest.fixture
+def login(client, accounts):
+    """Call login(username) to log the test client in as one of ACCOUNTS."""
+    def log_in(username):
+        response = post_form(client, "/login", {"username": username, "password": accounts[username][1]})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return log_in

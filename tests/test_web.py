@@ -6,6 +6,8 @@ import pytest
 from factcheck import create_app, web
 from factcheck.store import StoreUnavailable
 
+from .conftest import post_form
+
 LABELS = ("Supported", "Refuted", "Conflicting", "Not enough evidence")
 GENEVA_CLAIM = "The trade ministers of Norway and Chile met in Geneva on 14 May 2024"
 
@@ -50,7 +52,7 @@ def test_stylesheet_is_served(client):
 
 def test_check_renders_banner_evidence_and_dates(client, seed_store):
     seed_store()
-    response = client.post("/check", data={"claim": GENEVA_CLAIM, "claim_date": "2024-05-20", "as_of": ""})
+    response = post_form(client, "/check", {"claim": GENEVA_CLAIM, "claim_date": "2024-05-20", "as_of": ""})
     assert response.status_code == 200
     html = html_of(response)
     banner = re.search(r'<section class="banner (\w+)".*?<p class="label">([^<]+)</p>\s*'
@@ -88,7 +90,7 @@ def test_get_check_without_claim_redirects_to_form(client):
 
 def test_source_markup_is_escaped_on_the_verdict_page(client, seed_store):
     seed_store([HOSTILE_SOURCE])
-    response = client.post("/check", data={"claim": GENEVA_CLAIM})
+    response = post_form(client, "/check", {"claim": GENEVA_CLAIM})
     assert response.status_code == 200
     html = html_of(response)
     assert "Evil" in html, "the hostile source should be shown as evidence"
@@ -106,8 +108,8 @@ def test_source_markup_is_escaped_on_the_verdict_page(client, seed_store):
 def test_claim_text_is_escaped_when_echoed(client, seed_store):
     seed_store()
     claim = "Ministers met in Geneva <script>alert(2)</script> on 14 May 2024"
-    for response in (client.post("/check", data={"claim": claim}),
-                     client.post("/check", data={"claim": claim, "as_of": "2024-02-30"})):
+    for response in (post_form(client, "/check", {"claim": claim}),
+                     post_form(client, "/check", {"claim": claim, "as_of": "2024-02-30"})):
         html = html_of(response)
         assert "<script>alert(2)</script>" not in html
         assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html
@@ -123,7 +125,7 @@ def test_claim_text_is_escaped_when_echoed(client, seed_store):
     ({}, "claim", "Enter a claim to check"),
 ])
 def test_bad_input_shows_the_form_again_with_400(client, form, field, message):
-    response = client.post("/check", data=form)
+    response = post_form(client, "/check", form)
     assert response.status_code == 400
     html = html_of(response)
     assert '<form class="check"' in html
@@ -134,7 +136,7 @@ def test_bad_input_shows_the_form_again_with_400(client, form, field, message):
 
 
 def test_bad_input_keeps_what_was_typed(client):
-    response = client.post("/check", data={"claim": "Talks in Geneva", "claim_date": "2024-02-30"})
+    response = post_form(client, "/check", {"claim": "Talks in Geneva", "claim_date": "2024-02-30"})
     html = html_of(response)
     assert ">Talks in Geneva</textarea>" in html
     assert 'value="2024-02-30"' in html
@@ -143,7 +145,7 @@ def test_bad_input_keeps_what_was_typed(client):
 def test_claim_of_exactly_2000_characters_is_accepted(client, seed_store):
     seed_store()
     claim = ("Norway and Chile met in Geneva. " * 100)[:2000]
-    response = client.post("/check", data={"claim": claim})
+    response = post_form(client, "/check", {"claim": claim})
     assert response.status_code == 200
 
 
@@ -167,7 +169,7 @@ def test_store_unavailable_is_503_with_retry_after(client, store, monkeypatch):
         raise StoreUnavailable("node down", retry_after=7)
 
     monkeypatch.setattr(store, "search", down)
-    response = client.post("/check", data={"claim": GENEVA_CLAIM})
+    response = post_form(client, "/check", {"claim": GENEVA_CLAIM})
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "7"
     assert response.mimetype == "text/html"
@@ -178,14 +180,14 @@ def test_unexpected_error_is_a_plain_500_page(client, monkeypatch):
         raise RuntimeError("secret internals <script>")
 
     monkeypatch.setattr(web, "check_claim", broken)
-    response = client.post("/check", data={"claim": GENEVA_CLAIM})
+    response = post_form(client, "/check", {"claim": GENEVA_CLAIM})
     assert response.status_code == 500
     html = html_of(response)
     assert "secret internals" not in html and "Traceback" not in html
 
 
 def test_request_over_20_mb_is_413(client):
-    response = client.post("/check", data={"claim": "x" * (20 * 1024 * 1024 + 1)})
+    response = post_form(client, "/check", {"claim": "x" * (20 * 1024 * 1024 + 1)})
     assert response.status_code == 413
 
 
@@ -193,7 +195,7 @@ def test_store_is_opened_once_per_app_and_survives_requests(app, client, seed_st
     store = app.extensions["factcheck_store"]
     seed_store()
     client.get("/")
-    client.post("/check", data={"claim": GENEVA_CLAIM})
+    post_form(client, "/check", {"claim": GENEVA_CLAIM})
     assert app.extensions["factcheck_store"] is store
     assert store.stats()["checks"] == 1
 

@@ -1,0 +1,163 @@
+"""Web accounts for fact-checkers and editors, kept in the admin SQLite database (config.admin_db).
+
+Passwords are stored only as werkzeug hashes; roles come from factcheck.roles. No Flask imports here.
+"""
+from __future__ import annotations
+
+import re
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .roles import ROLES, allowed
+
+USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
+MIN_PASSWORD = 8
+# A hash to compare against when the user does not exist, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a real password")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)"""
+
+
+class UserError(ValueError):
+    """An account that cannot be created or changed; the message says why."""
+
+
+@dataclass
+class User:
+    username: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        """True when the user's role carries `permission`."""
+        return allowed(self.role, permission)
+
+
+def _connect(db_path: str) -> sqlite3.Connection:
+    if db_path not in ("", ":memory:"):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path, timeout=10)
+    conn.execute(_SCHEMA)
+    return conn
+
+
+def create_user(db_path: str, username: str, password: str, role: str) -> User:
+    """Add an account; UserError for a bad name, a short password, an unknown role or a taken name."""
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        raise UserError("username: use 2-64 letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise UserError(f"role: must be one of {', '.join(ROLES)}")
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    with closing(_connect(db_path)) as conn, conn:
+        try:
+            conn.execute("INSERT INTO users (username, password_hash, role, created_at) VALUES (?,?,?,?)",
+                         (username, generate_password_hash(password), role,
+                          datetime.now(timezone.utc).isoformat(timespec="seconds")))
+        except sqlite3.IntegrityError:
+            raise UserError(f"username: {username!r} is taken") from None
+    return User(username, role)
+
+
+def get_user(db_path: str, username: str) -> Optional[User]:
+    """The account, or None."""
+    if not username:
+        return None
+    with closing(_connect(db_path)) as conn:
+        row = conn.execute("SELECT username, role FROM users WHERE username = ?", (username,)).fetchone()
+    return User(*row) if row else None
+
+
+def authenticate(db_path: str, username: str, password: str) -> Optional[User]:
+    """The account when the password is right, else None (the same work is done for unknown names)."""
+    with closing(_connect(db_path)) as conn:
+        row = conn.execute("SELECT username, role, password_hash FROM users WHERE username = ?",
+                           (username or "",)).fetchone()
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return User(row[0], row[1]) if check_password_hash(row[2], password or "") else None
+
+
+def list_users(db_path: str) -> list[User]:
+    """All accounts, by name."""
+    with closing(_connect(db_path)) as conn:
+        return [User(*row) for row in conn.execute("SELECT username, role FROM users ORDER BY username")]
+
+
+def set_password(db_path: str, username: str, password: str) -> None:
+    """Replace an account's password."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise UserError(f"password: at least {MIN_PASSWORD} characters")
+    with closing(_connect(db_path)) as conn, conn:
+        changed = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?",
+                               (generate_password_hash(password), username)).rowcount
+    if not changed:
+        raise UserError(f"username: no account {username!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# python -m factcheck users create|list|passwd  (wired in __main__.py)
+
+
+def add_cli_parser(commands):
+    """The `users` subcommand's parser."""
+    users = commands.add_parser("users", help="web accounts for fact-checkers and editors")
+    actions = users.add_subparsers(dest="users_action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="add an account (password from --password-stdin or a prompt)")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--password-stdin", action="store_true",
+                        help="read the password from the first line of standard input")
+    actions.add_parser("list", help="list accounts and their roles")
+    passwd = actions.add_parser("passwd", help="set an account's password")
+    passwd.add_argument("--username", required=True)
+    passwd.add_argument("--password-stdin", action="store_true")
+    return users
+
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+    import sys
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise UserError("password: no terminal to prompt on; pipe it in with --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        raise UserError("password: the two entries differ")
+    return first
+
+
+def run_cli(args, config) -> int:
+    """Run `users ACTION`; exit status 0, or 2 with the reason on stderr."""
+    import sys
+
+    try:
+        if args.users_action == "list":
+            for user in list_users(config.admin_db):
+                print(f"{user.username}\t{user.role}")
+            return 0
+        password = _read_password(args.password_stdin)
+        if args.users_action == "create":
+            user = create_user(config.admin_db, args.username, password, args.role)
+            print(f"created {user.username} ({user.role}) in {config.admin_db}")
+        else:
+            set_password(config.admin_db, args.username, password)
+            print(f"password changed for {args.username}")
+        return 0
+    except (UserError, sqlite3.Error, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
