@@ -2,12 +2,19 @@
 import os
 
 from factcheck import create_app, load_demo
+from factcheck.keys import serve_guard
 
 app = create_app()
 
 if __name__ == "__main__":
-    load_demo(app.extensions["factcheck_store"], app.extensions["factcheck_config"])
     host = os.environ.get("FACTCHECK_HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", 5000))
+    # With no API key the JSON API is open to every caller, so it may only listen on loopback.
+    allowed_host, message = serve_guard(app.extensions["factcheck_config"].admin_db, host)
+    if message:
+        print(message)
+    if not allowed_host:
+        raise SystemExit(2)
+    load_demo(app.extensions["factcheck_store"], app.extensions["factcheck_config"])
     print(f"factcheck is running at http://{host}:{port}/")
     app.run(host=host, port=port)
