@@ -141,7 +141,7 @@ def _verdict_page(verdict: Verdict):
 def timeline_strip(verdict: Verdict, around: int = 3) -> dict:
     """A few dated events either side of the claim's first date, found with the claim's words."""
     try:
-        events = build_timeline(_store(), query=verdict.claim, as_of=verdict.as_of, limit=80)["events"]
+        events = build_timeline(_store(), query=verdict.claim, as_of=verdict.as_of, limit=50)["events"]
     except ValueError:
         return {"events": [], "pivot": None}
     pivot = next((d.get("value") for d in verdict.dates or [] if d.get("value") and d["value"][:1].isdigit()
