@@ -42,7 +42,7 @@ def open_bench_store(kind: str, workdir: str):
     from factcheck.store.elastic import ElasticStore
 
     url = os.environ.get("ELASTICSEARCH_URL") or os.environ.get("ELASTICSEARCH_TEST_URL") or "http://127.0.0.1:9200"
-    return ElasticStore(url, prefix="bench-" + uuid.uuid4().hex[:8], refresh="wait_for")
+    return ElasticStore(url, prefix="bench-" + uuid.uuid4().hex[:8])
 
 
 def drop_bench_store(store, kind: str) -> None:
@@ -111,6 +111,8 @@ def run_news_dev(data: str, kind: str, show_wrong: bool, only: set | None = None
                 records = [json.loads(line) for line in handle if line.strip()]
             started = time.perf_counter()
             report = ingest_records(store, records, Config(load_demo=False))
+            if hasattr(store, "refresh_indexes"):
+                store.refresh_indexes()
             print(f"news-dev: ingested {report.added} documents in {time.perf_counter() - started:.1f}s"
                   f" ({report.failed} failed)")
             items = []
@@ -167,6 +169,8 @@ def run_climate_fever(data: str, kind: str, show_wrong: bool, limit: int | None 
             records = climate_fever_sources(claims)
             started = time.perf_counter()
             report = ingest_records(store, records, Config(load_demo=False))
+            if hasattr(store, "refresh_indexes"):
+                store.refresh_indexes()
             n_evidence = sum(len(c["evidences"]) for c in claims)
             print(f"climate-fever: ingested {report.added} distinct evidence sentences (of {n_evidence}) in "
                   f"{time.perf_counter() - started:.1f}s ({report.failed} failed)")

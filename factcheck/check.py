@@ -17,7 +17,7 @@ from .extract.places import place_kind, places_exclude
 from .textutil import content_terms, human_date, stem
 
 MAX_CLAIM_CHARS = 2000
-RETRIEVE = 40
+RETRIEVE = 40  # passages judged per claim
 MAX_EVIDENCE = 12
 
 
@@ -513,7 +513,7 @@ def decide(judgements: list[Judgement]) -> tuple[str, float]:
     if support and conflict and min(weight_support, weight_conflict) >= CONFLICT_RATIO * max(weight_support,
                                                                                             weight_conflict):
         return "CONFLICTING", round(min(0.9, 0.5 + 0.4 * min(max(support.values()), max(conflict.values()))), 2)
-    if weight_support >= weight_conflict:
+    if support and weight_support >= weight_conflict:
         best, share = max(support.values()), weight_support / (weight_support + weight_conflict)
         return "SUPPORTED", round(min(0.97, 0.3 + 0.4 * best + 0.3 * share), 2)
     best, share = max(conflict.values()), weight_conflict / (weight_support + weight_conflict)
@@ -541,7 +541,8 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
                         date_to=max((d.range_end for d in dates), default=None),
                         as_of=as_of_day, limit=RETRIEVE)
     names = {t for e in analysis.entities for t in content_terms(e.text) | set(e.key.split())}
-    topic = topic_terms(claim_terms, hits, keep=claim_terms - names)
+    counted = {stem(n.unit) for n in analysis.numbers if n.unit}
+    topic = topic_terms(claim_terms, hits, keep=claim_terms - names - counted)
     judgements, seen = [], set()
     for hit in hits:
         key = (hit.source.id, hit.passage.text)

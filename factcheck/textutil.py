@@ -74,21 +74,32 @@ def _same_length(replacement: str):
         if len(m.group(0)) >= len(replacement) else m.group(0)
 
 
-def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
-    """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
+def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: bool = False) -> list[str]:
+    """Stemmed content words of a text in order, leaving out stop words, negations and the excluded spans."""
     spans = list(exclude)
     for pattern, word in PHRASES:
         text = pattern.sub(_same_length(word), text)
-    terms = set()
+    terms = []
     for match in _WORD.finditer(text):
-        if any(s <= match.start() < e for s, e in spans):
+        if spans and any(s <= match.start() < e for s, e in spans):
             continue
         word = match.group(0).lower()
-        if word in STOPWORDS or word in _NEGATIONS or word.isdigit():
+        if word in STOPWORDS or word in _NEGATIONS or (word.isdigit() and not keep_numbers):
             continue
         stemmed = stem(word)
-        terms.add(SYNONYMS.get(stemmed, stemmed))
+        terms.append(SYNONYMS.get(stemmed, stemmed))
     return terms
+
+
+def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
+    """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
+    return set(term_list(text, exclude))
+
+
+def index_terms(text: str) -> str:
+    """What both stores index and query for full-text retrieval: the stemmed content words (numbers kept),
+    separated by spaces, so that SQLite and Elasticsearch match the same words the same way."""
+    return " ".join(term_list(text, keep_numbers=True))
 
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -22,6 +22,7 @@ from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
 from ..models import Passage, Review, Source, Verdict
+from ..textutil import index_terms
 from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
@@ -65,6 +66,7 @@ def passage_doc(passage: Passage, source: Source) -> dict:
         "source_id": passage.source_id,
         "index": passage.index,
         "text": passage.text,
+        "terms": index_terms(passage.text),
         "start": passage.start,
         "end": passage.end,
         "publisher": source.publisher,
@@ -389,14 +391,17 @@ class ElasticStore:
         keys = sorted({k for k in entities if k})
         if (not text and not keys) or limit <= 0:
             return []
-        # A passage qualifies by its wording (30% of the claim's content words) or by a shared entity;
-        # entities, the phrase and an overlapping date then add to the score.
-        qualifies: list[dict] = [{"term": {"entity_keys": {"value": key, "boost": 1.5}}} for key in keys]
+        # A passage qualifies by one of the claim's indexed terms (textutil.index_terms: the same stemmed words
+        # the SQLite store matches) or by a shared entity; entities and an overlapping date add to the score.
+        # Constant scores for names and dates, as the SQLite store adds them, so both rank alike.
+        qualifies: list[dict] = [{"constant_score": {"filter": {"term": {"entity_keys": key}}, "boost": 1.5}}
+                                 for key in keys]
         boosts: list[dict] = []
-        if text:
-            qualifies.append({"match": {"text.content": {"query": text, "operator": "or",
-                                                          "minimum_should_match": "1<30%"}}})
-            boosts.append({"match_phrase": {"text": {"query": text, "slop": 3, "boost": 0.5}}})
+        terms = index_terms(text)
+        if not terms and not keys:
+            return []
+        if terms:
+            qualifies.append({"match": {"terms": {"query": terms, "operator": "or"}}})
         if date_from or date_to:
             boosts.append(_overlap(date_from, date_to, boost=1.0))
         filters: list[dict] = []
@@ -418,9 +423,8 @@ class ElasticStore:
         if limit <= 0:
             return []
         filters: list[dict] = [{"exists": {"field": "first_date"}}]
-        if query:
-            filters.append({"match": {"text.content": {"query": query, "operator": "or",
-                                                        "zero_terms_query": "all"}}})
+        if query and index_terms(query):
+            filters.append({"match": {"terms": {"query": index_terms(query), "operator": "or"}}})
         if entity:
             filters.append({"term": {"entity_keys": entity}})
         if date_from or date_to:
@@ -460,6 +464,12 @@ class ElasticStore:
             except NotFoundError:
                 return None
         return Verdict.from_dict(doc["doc"])
+
+    def refresh_indexes(self) -> None:
+        """Make every write so far visible to searches now (after a bulk ingest with refresh off)."""
+        self._ensure()
+        with self._errors("refresh the indexes"):
+            self.es.indices.refresh(index=",".join(self.alias(kind) for kind in KINDS))
 
     # -- reviews -----------------------------------------------------------------------------------------
     @staticmethod

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Optional
 
 from ..models import Passage, Review, Source, Verdict
+from ..textutil import index_terms
 from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
 
 SCHEMA = """
@@ -36,9 +37,7 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_source ON passages(source_id, idx);
 CREATE INDEX IF NOT EXISTS passages_first_date ON passages(first_date);
-CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(
-    text, content='passages', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
-);
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS passage_dates (
     passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
     range_start TEXT NOT NULL, range_end TEXT NOT NULL
@@ -60,6 +59,8 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
+SCHEMA_VERSION = 2
+
 # Words that carry no retrieval signal; kept short on purpose (FTS5 has no stop list of its own).
 STOPWORDS = frozenset("""a an and are as at be been being but by did do does for from had has have he her his i if in
 into is it its of on or our she so than that the their them then there these they this those to was we were what
@@ -69,9 +70,10 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def fts_query(text: str, max_terms: int = 32) -> str:
-    """Turn free text into a safe FTS5 query: each word quoted (so no FTS syntax gets through), OR-ed."""
+    """Turn free text into a safe FTS5 query over the indexed terms (textutil.index_terms, the same words the
+    Elasticsearch store indexes): each term quoted, so no FTS syntax gets through, and OR-ed."""
     seen: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
+    for token in _TOKEN.findall(index_terms(text)):
         if token in STOPWORDS or token in seen:
             continue
         seen.append(token)
@@ -104,7 +106,23 @@ class SqliteStore:
         self._local = threading.local()
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=8)
         with self._use() as conn:
+            self._migrate(conn)
             conn.executescript(SCHEMA)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        """Version 1 indexed the raw text with FTS5's porter stemmer; version 2 indexes index_terms()."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_fts'").fetchone()
+        if not exists or version >= SCHEMA_VERSION:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DROP TABLE passages_fts")
+        conn.execute("CREATE VIRTUAL TABLE passages_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2')")
+        for rowid, text in conn.execute("SELECT rowid, text FROM passages").fetchall():
+            conn.execute("INSERT INTO passages_fts (rowid, terms) VALUES (?, ?)", (rowid, index_terms(text)))
+        conn.execute("COMMIT")
 
     # -- connections -------------------------------------------------------------------------------------
     # A small pool rather than one connection per thread: a threaded web server starts a thread per request,
@@ -176,7 +194,8 @@ class SqliteStore:
                     "INSERT INTO passages (id, source_id, idx, text, data, first_date) VALUES (?,?,?,?,?,?)",
                     (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first))
                 rowid = cur.lastrowid
-                conn.execute("INSERT INTO passages_fts (rowid, text) VALUES (?, ?)", (rowid, passage.text))
+                conn.execute("INSERT INTO passages_fts (rowid, terms) VALUES (?, ?)",
+                             (rowid, index_terms(passage.text)))
                 conn.executemany("INSERT INTO passage_dates VALUES (?,?,?)",
                                  [(rowid, d.range_start, d.range_end) for d in resolved])
                 conn.executemany("INSERT INTO passage_entities VALUES (?,?)",
