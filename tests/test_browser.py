@@ -240,3 +240,56 @@ def test_keyboard_skip_link_and_phone_layout(browser, live_server):
         shot(tab, "verdict_phone")
     finally:
         context.close()
+
+
+def test_timeline_page_and_export(page, live_server):
+    page.goto("/timeline")
+    page.get_by_label("Words").fill("Riverside library reopened")
+    page.get_by_role("button", name="Show timeline").click()
+    headings = page.locator(".tl-group h2").all_inner_texts()
+    assert headings.index("3 March 2024") < headings.index("10 March 2024")
+    conflict = page.locator(".tl-event.conflict").first
+    assert border_colour(conflict) == RED
+    assert "Conflict:" in conflict.inner_text() and "Valley Times" in conflict.inner_text()
+    page.get_by_label("From").fill("2024-03-05")
+    page.get_by_role("button", name="Show timeline").click()
+    assert "3 March 2024" not in page.locator(".tl-group h2").all_inner_texts()
+    shot(page, "timeline")
+    export = page.get_by_role("link", name="Export as TimelineJS JSON").get_attribute("href")
+    response = page.request.get(live_server + export)
+    assert response.ok
+    events = response.json()["events"]
+    assert events and all(e["start_date"]["year"] == 2024 for e in events)
+
+
+def test_stale_review_form_keeps_the_edits(browser, live_server):
+    """Two tabs of one editor: the second save is refused with a reload message and keeps what was typed."""
+    context = browser.new_context(base_url=live_server)
+    first = context.new_page()
+    try:
+        log_in(first, "eddie")
+        first.goto(f"/check?claim={LIBRARY_CLAIM}")
+        first.goto("/")
+        first.get_by_label("Claim to check").fill("The Riverside public library reopened on 10 March 2024.")
+        first.get_by_role("button", name="Check claim").click()
+        first.get_by_role("button", name="Flag for review").click()
+        first.get_by_role("link", name="Open the review").click()
+        second = context.new_page()
+        second.goto(first.url)
+        second.get_by_label("Add a note").fill("A note saved first.")
+        second.get_by_role("button", name="Save").click()
+        assert second.get_by_role("status").inner_text() == "Saved."
+        first.get_by_label("Explanation for readers").fill("Typed in the stale tab.")
+        first.get_by_label("Add a note").fill("Stale note.")
+        first.get_by_role("button", name="Save").click()
+        alert = first.locator("#conflict")
+        assert "Someone else changed this review" in alert.inner_text() and "reload" in alert.inner_text()
+        assert first.get_by_label("Explanation for readers").input_value() == "Typed in the stale tab."
+        assert first.get_by_label("Add a note").input_value() == "Stale note."
+        assert "A note saved first." in first.locator("table.audit").inner_text()
+        shot(first, "review_stale_form")
+        first.get_by_role("button", name="Save").click()  # saving again applies the kept edits on top
+        assert first.get_by_role("status").inner_text() == "Saved."
+        assert "Stale note." in first.locator("table.audit").inner_text()
+    finally:
+        context.close()
