@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Optional
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from . import users
@@ -83,15 +83,15 @@ def _check_csrf():
 
 
 def require(permission: str):
-    """Decorator: the view needs a logged-in user whose role carries `permission` (log-in page, or 403)."""
+    """Decorator: the view needs a logged-in user whose role carries `permission` (else a 403 page with a
+    log-in link)."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             user = current_user()
             if user is None:
-                if request.method == "GET":
-                    return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-                return forbidden("Log in to do this.")
+                need = "an editor" if permission == "review" else "a fact-checker"
+                return forbidden(f"This needs {need}'s account: log in first.")
             if not user.can(permission):
                 return forbidden(f"Your role ({user.role}) cannot do this; it needs the {permission!r} "
                                  "permission.")
@@ -135,7 +135,3 @@ def logout():
     """End the session."""
     session.clear()
     return redirect(url_for("web.index"))
-
-
-def abort_404(what: str):
-    abort(404, description=f"There is no {what} with that id.")
