@@ -4,6 +4,7 @@ Templates autoescape; source text is never marked safe (highlights split the tex
 from __future__ import annotations
 
 import json
+import re
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -25,6 +26,8 @@ VERDICT_LABELS = {
     "CONFLICTING": ("Conflicting", "Credible sources disagree about this claim."),
     "NOT_ENOUGH_EVIDENCE": ("Not enough evidence", "We found too little in our sources to judge this claim."),
 }
+# A day, month or year value ("2024-05-14", "2024-05", "2024"): what the timeline strip can centre on.
+_CALENDAR_VALUE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 FIELD_LABELS = {"claim": "Claim", "claim_date": "Claim date", "as_of": "As of", "_schema": "Form"}
 
 
@@ -144,8 +147,8 @@ def timeline_strip(verdict: Verdict, around: int = 3) -> dict:
         events = build_timeline(_store(), query=verdict.claim, as_of=verdict.as_of, limit=50)["events"]
     except ValueError:
         return {"events": [], "pivot": None}
-    pivot = next((d.get("value") for d in verdict.dates or [] if d.get("value") and d["value"][:1].isdigit()
-                  and "P" not in d["value"]), None)
+    pivot = next((d["value"] for d in verdict.dates or [] if isinstance(d.get("value"), str)
+                  and _CALENDAR_VALUE.match(d["value"])), None)
     evidence_passages = {e.passage_id for e in verdict.evidence if e.stance != "related"}
     if pivot:
         index = next((i for i, e in enumerate(events) if e["range_end"] >= pivot[:10]), len(events))
