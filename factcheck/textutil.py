@@ -13,7 +13,7 @@ having he her here hers herself him himself his how i if in into is it its itsel
 now of off on once only or other our ours ourselves out over own same she should so some such than that the their
 theirs them themselves then there these they this those through to too under until up very was we were what when
 where which while who whom why will with would you your yours yourself yourselves said says say told according
-its it's one two ai around nearly almost approximately roughly than less fewer least""".split())
+its it's one two ai around nearly almost approximately roughly than less fewer least date dated dates""".split())
 
 _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
 _NEGATIONS = frozenset("not no never neither nor none without".split())
