@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date
 from typing import Iterable
 
@@ -19,20 +20,20 @@ _WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)?", re.UNICODE)
 _NEGATIONS = frozenset("not no never neither nor none without".split())
 
 
-_STEMMER = None
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer  # uses PyStemmer's C implementation when it is installed
+
+    return snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """The Snowball (Porter2) English stem, so "approved", "approves" and "approval" match."""
-    global _STEMMER
-    if _STEMMER is None:
-        import snowballstemmer
-
-        _STEMMER = snowballstemmer.stemmer("english")
     word = word.lower().replace("\u2019", "'")
     if word.endswith("'s"):
         word = word[:-2]
-    return _STEMMER.stemWord(WORD_SYNONYMS.get(word, word))
+    return _stemmer().stemWord(WORD_SYNONYMS.get(word, word))
 
 
 # Words whose stem would collide with an unrelated word ("publication" -> "public").
