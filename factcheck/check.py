@@ -513,10 +513,11 @@ def decide(judgements: list[Judgement]) -> tuple[str, float]:
     if support and conflict and min(weight_support, weight_conflict) >= CONFLICT_RATIO * max(weight_support,
                                                                                             weight_conflict):
         return "CONFLICTING", round(min(0.9, 0.5 + 0.4 * min(max(support.values()), max(conflict.values()))), 2)
+    total = (weight_support + weight_conflict) or 1.0
     if support and weight_support >= weight_conflict:
-        best, share = max(support.values()), weight_support / (weight_support + weight_conflict)
+        best, share = max(support.values()), weight_support / total
         return "SUPPORTED", round(min(0.97, 0.3 + 0.4 * best + 0.3 * share), 2)
-    best, share = max(conflict.values()), weight_conflict / (weight_support + weight_conflict)
+    best, share = max(conflict.values()), weight_conflict / total
     return "REFUTED", round(min(0.97, 0.3 + 0.4 * best + 0.3 * share), 2)
 
 

@@ -9,7 +9,7 @@ from typing import Optional
 from ..models import DateMention, Entity, Number, Passage
 
 NEGATION = re.compile(
-    r"\b(not|no|never|neither|nor|none|cannot|without|refused|refuse[sd]?|declined?|declines|denied|denies|"
+    r"\b(not|no|never|neither|nor|none|cannot|refused|refuse[sd]?|declined?|declines|denied|denies|"
     r"deny|rejected|rejects|failed to|fails to|did not|didn't|won't|isn't|aren't|wasn't|weren't|hasn't|"
     r"haven't|hadn't|doesn't|don't|couldn't|shouldn't)\b|n't\b", re.IGNORECASE)
 
