@@ -52,6 +52,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
         FACTCHECK_CONFIG=settings,
+        FACTCHECK_COOKIE_SECURE=settings.cookie_secure,
     )
     app.config.update(flask_settings)
     app.json.sort_keys = False

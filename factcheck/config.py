@@ -34,6 +34,15 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _cookie_secure(raw: str | None):
+    value = (raw or "auto").strip().lower()
+    if value == "auto":
+        return "auto"
+    if value in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return value in ("1", "true", "yes", "on")
+    raise ValueError(f"FACTCHECK_COOKIE_SECURE must be auto, true or false, got {raw!r}")
+
+
 @dataclass
 class Config:
     """Runtime settings; `Config.from_env()` reads them from the environment."""
@@ -65,6 +74,8 @@ class Config:
     webhook_attempts: int = 5
     # FACTCHECK_WEBHOOK_BACKOFF: seconds before the first retry; doubled for each further retry
     webhook_backoff: float = 2.0
+    # FACTCHECK_COOKIE_SECURE: "auto" (Secure cookie when the request came over https), "true" or "false"
+    cookie_secure: object = "auto"
     # FACTCHECK_WEBHOOK_TIMEOUT: seconds allowed for one delivery attempt
     webhook_timeout: int = 10
     extra: dict = field(default_factory=dict)
@@ -86,4 +97,5 @@ class Config:
             webhook_attempts=_int("FACTCHECK_WEBHOOK_ATTEMPTS", 5),
             webhook_backoff=_float("FACTCHECK_WEBHOOK_BACKOFF", 2.0),
             webhook_timeout=_int("FACTCHECK_WEBHOOK_TIMEOUT", 10),
+            cookie_secure=_cookie_secure(os.environ.get("FACTCHECK_COOKIE_SECURE")),
         )
