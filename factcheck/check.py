@@ -218,6 +218,24 @@ def _negated_terms(text: str, shared: set[str]) -> Optional[str]:
     return None
 
 
+# "X defeated Y" means Y did not win: a claim that Y won is contradicted when Y comes after such a verb.
+BEATEN = re.compile(r"\b(defeat(?:s|ed|ing)?|beat(?:s|en|ing)?|outbid(?:s|ding)?|overc(?:ame|omes?))\b", re.I)
+
+
+def _beaten(claim: ClaimAnalysis, claim_terms: set[str], passage: Passage) -> Optional[str]:
+    """The passage's "defeated <the claim's winner>", when the claim says its first-named party won."""
+    if "win" not in claim_terms and "won" not in claim_terms or not claim.entities:
+        return None
+    winner = claim.entities[0]
+    if winner.start > 40:  # the subject opens the claim ("Boeing won ...")
+        return None
+    for verb in BEATEN.finditer(passage.text):
+        after = passage.text[verb.end():verb.end() + 60].lower()
+        if winner.key in after or winner.text.lower() in after:
+            return passage.text[verb.start():verb.end()] + " " + winner.text
+    return None
+
+
 def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[str, str]]:
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
@@ -266,7 +284,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             mark(found, "entity", "match")
         elif _mostly_named(entity, passage_terms):
             matched_entities += 1
-        elif entity.label == "PERSON" and any(e.label == "PERSON" for e in passage.entities):
+        elif entity.label in ("PERSON", "ORG") and any(e.label == entity.label for e in passage.entities):
             missing.append(entity)  # the sentence is about someone else, whoever the paragraph names
         elif not _in_text(entity, context.lower()) and not _mostly_named(entity, nearby_terms) and \
                 not (entity.label != "PERSON" and _in_text(entity, source_lower)):
@@ -329,6 +347,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
                 conflicts.append(f"the source dates it {human_date(rival)}; the claim says {cd.text}")
                 mark(rival, "date", "conflict")
 
+    dated_by_publication = False
     if claim_dates and not passage_dates and published and not date_match and not future:
         # A sentence without a date of its own, in the past tense, reports news of its publication week.
         try:
@@ -338,7 +357,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         for cd in claim_dates if published_day else ():
             if date.fromisoformat(cd.range_start) <= published_day <= \
                     date.fromisoformat(cd.range_end) + timedelta(days=REPORTING_DAYS):
-                date_match = True
+                date_match = dated_by_publication = True
                 matches.append(f"published {published}")
                 break
 
@@ -404,14 +423,18 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         passage_neg = _negated_terms(passage.text, shared)
         claim_neg = _negated_terms(claim.text, shared)
         opposite = _antonym(claim_terms, passage_terms)
-        if bool(passage_neg) != bool(claim_neg):
+        beaten = _beaten(claim, claim_terms, passage)
+        if beaten:
+            conflicts.append(f"the source says \u201c{beaten}\u201d where the claim says {claim.entities[0].text} won")
+        elif bool(passage_neg) != bool(claim_neg):
             side = "the source" if passage_neg else "the claim"
             conflicts.append(f"{side} negates it (\u201c{passage_neg or claim_neg}\u201d) where the other affirms it")
         elif opposite and not passage_neg:
             conflicts.append(f"the source says \u201c{_word_from(passage.text, opposite[1])}\u201d where the claim "
                              f"says \u201c{_word_from(claim.text, opposite[0])}\u201d")
 
-    anchors = matched_entities + int(date_match) + int(number_match)
+    # What ties the sentence itself to the claim (a publication date alone does not).
+    anchors = matched_entities + int(date_match and not dated_by_publication) + int(number_match)
     entity_share = matched_entities / len(claim.entities) if claim.entities else 0.0
     relevance = 0.55 * coverage + 0.15 * event_cover + 0.15 * entity_share + 0.1 * date_match \
         + 0.05 * number_match

@@ -22,6 +22,8 @@ SOURCES = [
      "text": "The Bergen harbour festival opened on 3 June 2024 with a boat parade."},
     {"id": "local-2", "publisher": "Coast Radio", "published_at": "2024-06-11",
      "text": "The Bergen harbour festival opened on 5 June 2024 after a two-day delay."},
+    {"id": "local-3", "publisher": "Coast Radio", "published_at": "2024-06-12",
+     "text": "Fjord Lines defeated Nordic Ferries for the Bergen ferry contract on Tuesday."},
 ]
 
 
@@ -45,6 +47,8 @@ def store(tmp_path_factory):
     ("Chile signed the subsidies protocol", "REFUTED", ["not"]),
     ("The delegation was led by Norwegian minister Ola Berg", "SUPPORTED", ["Ola Berg"]),
     ("The Moon landing was filmed in a studio in 1969", "NOT_ENOUGH_EVIDENCE", []),
+    # Who won: "X defeated Y" contradicts "Y won".
+    ("Nordic Ferries won the Bergen ferry contract", "REFUTED", ["defeated Nordic Ferries"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
