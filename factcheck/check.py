@@ -305,7 +305,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     # date stands next to the words the claim's date goes with ("held ... on 21 May" / "talks ... on Tuesday").
     claim_dates = _checkable_dates(claim.dates)
     passage_dates = _checkable_dates(passage.dates)
-    date_match = date_conflict = False
+    date_match = False
     published = (source.published_at or "")[:10]
     forecast = future and not published  # announced, not reported (when the date says so, see below)
     for cd in claim_dates:
@@ -322,7 +322,6 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         anchor_terms = (_date_context(claim.text, cd) - topic) & passage_terms
         rival = next((pd for pd in passage_dates if _near(passage.text, pd.start, pd.end, anchor_terms)), None)
         if rival is not None:
-            date_conflict = True
             said = f" (\u201c{rival.text}\u201d)" if rival.relative else ""
             conflicts.append(f"the source dates it {human_date(rival)}{said}; the claim says {human_date(cd)}")
             mark(rival, "date", "conflict")
@@ -343,7 +342,6 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             rival = next((pd for pd in passage_dates if pd.granularity == "day"
                           and _near(passage.text, pd.start, pd.end, anchor_terms)), None)
             if rival is not None:
-                date_conflict = True
                 conflicts.append(f"the source dates it {human_date(rival)}; the claim says {cd.text}")
                 mark(rival, "date", "conflict")
 
@@ -362,7 +360,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
                 break
 
     # Numbers: the same value, or a different value for the same thing counted.
-    number_match = number_conflict = False
+    number_match = False
     quantities = [n for n in claim.numbers if n.kind != "ordinal"]
     matched_numbers = 0
     claimed = [pn for pn in passage.numbers
@@ -382,7 +380,6 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             rivals = [pn for pn in passage.numbers
                       if (_comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
         if rivals:
-            number_conflict = True
             pn = rivals[0]
             counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
             conflicts.append(f"the source gives {pn.text}{_tail(passage.text, pn)}; the claim says "
@@ -396,23 +393,19 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         if ident in passage.text:
             matches.append(ident)
         elif others and coverage >= 0.5:
-            number_conflict = True
             conflicts.append(f"the source gives {others[0]}; the claim says {ident}")
 
     # Places and people the claim names that the passage replaces with others.
-    place_conflict = person_conflict = False
     for entity in missing:
         if entity.label == "PLACE" and about_same and _locative(claim.text, entity):
             rivals = [r for r in rivals_of("PLACE") + rivals_of("ORG") + rivals_of("OTHER")
                       if _locative(passage.text, r) and _places_differ(r.key, entity.key)]
             if rivals:
-                place_conflict = True
                 conflicts.append(f"the source places it in {rivals[0].text}; the claim says {entity.text}")
                 mark(rivals[0], "place", "conflict")
         elif entity.label == "PERSON" and about_same and event_cover >= 0.6:
             rivals = rivals_of("PERSON")
             if rivals:
-                person_conflict = True
                 conflicts.append(f"the source names {rivals[0].text}; the claim names {entity.text}")
                 mark(rivals[0], "person", "conflict")
 

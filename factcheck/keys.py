@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
+from . import admin_db
 from .roles import ROLES
 
 TOKEN_PREFIX = "fck_"
@@ -59,11 +60,7 @@ def _hash(token: str) -> str:
 
 
 def _connect(db_path: str) -> sqlite3.Connection:
-    if db_path not in ("", ":memory:"):
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=10)
-    conn.execute(_SCHEMA)
-    return conn
+    return admin_db.connect(db_path, _SCHEMA)
 
 
 _COLUMNS = "id, name, role, created_at, revoked_at, last_used_at"

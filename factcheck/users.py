@@ -9,11 +9,11 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Optional
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import admin_db
 from .roles import ROLES, allowed
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
@@ -45,11 +45,7 @@ class User:
 
 
 def _connect(db_path: str) -> sqlite3.Connection:
-    if db_path not in ("", ":memory:"):
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=10)
-    conn.execute(_SCHEMA)
-    return conn
+    return admin_db.connect(db_path, _SCHEMA)
 
 
 def create_user(db_path: str, username: str, password: str, role: str) -> User:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
+from . import admin_db
 from .config import Config
 
 EVENTS = ("check.completed", "review.published")
@@ -84,12 +85,7 @@ def _now() -> str:
 
 
 def _connect(db_path: str) -> sqlite3.Connection:
-    if db_path not in ("", ":memory:"):
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db_path, timeout=10)
-    for statement in _SCHEMA:
-        conn.execute(statement)
-    return conn
+    return admin_db.connect(db_path, *_SCHEMA)
 
 
 def _exists(db_path: str) -> bool:
