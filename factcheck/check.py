@@ -499,7 +499,7 @@ def topic_terms(claim_terms: set[str], hits: list[Hit], keep: set[str] = frozens
     return frozenset(topic)
 
 
-CONFLICT_RATIO = 0.5  # the weaker side must weigh at least this share of the stronger for CONFLICTING
+CONFLICT_RATIO = 0.3  # the weaker side must weigh at least this share of the stronger for CONFLICTING
 
 
 def reconcile(judgements: list[Judgement]) -> None:

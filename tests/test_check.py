@@ -37,8 +37,8 @@ def store(tmp_path_factory):
 
 
 @pytest.mark.parametrize("claim, verdict, reason_parts", [
-    # Two sources date the talks 14 May, a third says 13 May: the majority carries it, the outlier is shown.
-    ("Norway and Chile held fishing quota talks in Geneva on 14 May 2024", "SUPPORTED", ["13 May 2024"]),
+    # Two sources date the talks 14 May, a third says 13 May: credible sources disagree.
+    ("Norway and Chile held fishing quota talks in Geneva on 14 May 2024", "CONFLICTING", ["13 May 2024"]),
     # One source against one: sources disagree.
     ("The Bergen harbour festival opened on 3 June 2024", "CONFLICTING", ["5 June 2024", "3 June 2024"]),
     ("Norway and Chile held fishing quota talks in Lisbon on 14 May 2024", "REFUTED", ["Geneva", "Lisbon"]),
