@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import dataclasses
-import io
 import json
 import math
 import os
