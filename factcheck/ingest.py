@@ -17,6 +17,8 @@ import hashlib
 import http.client
 import ipaddress
 import json
+import queue
+import threading
 import os
 import re
 import socket
@@ -549,46 +551,119 @@ def iter_url(url: str, config: Config) -> Iterator[RawItem]:
 Progress = Callable[[str, str], None]  # (item, outcome: "added" | "unchanged" | "failed")
 
 
+WRITE_AHEAD = 8  # extracted sources waiting for the store: bounds memory, lets writing overlap extraction
+
+
+class _Writer:
+    """Stores extracted sources on a thread of its own, so that a store's round trips (Elasticsearch) overlap
+    the next document's extraction (CPU). Every item's outcome passes through it, so they come back in order."""
+
+    def __init__(self, store):
+        self.store = store
+        self.todo: "queue.Queue" = queue.Queue(maxsize=WRITE_AHEAD)
+        self.done: "queue.Queue" = queue.Queue()
+        self.unavailable = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.todo.get()
+            if job is None:
+                return
+            item, source, passages, outcome = job
+            if source is None:  # decided by the reader (unchanged, failed): passed on in order
+                self.done.put((item, None, *outcome))
+            elif self.unavailable.is_set():
+                self.done.put((item, source.id, "failed", "not stored: the store became unavailable"))
+            else:
+                self.done.put((item, source.id, *self._store(source, passages)))
+
+    def _store(self, source: Source, passages: list) -> tuple[str, Optional[str]]:
+        try:
+            return ("added" if self.store.add_source(source, passages) else "unchanged"), None
+        except StoreUnavailable as exc:
+            self.unavailable.set()
+            return "unavailable", f"store unavailable: {exc}"
+        except Exception as exc:  # a store error fails this item only
+            return "failed", f"store error: {exc}"
+
+    def put(self, item: str, source: Optional[Source] = None, passages: Optional[list] = None,
+            outcome: tuple = ()) -> None:
+        """Queue a source to store, or an outcome already decided; waits while WRITE_AHEAD jobs are pending."""
+        while True:
+            try:
+                self.todo.put((item, source, passages, outcome), timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.todo.put(None)
+        self.thread.join()
+
+
 def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Optional[Progress] = None,
                  remaining: Optional[Callable[[], list[str]]] = None) -> IngestReport:
-    """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap)."""
+    """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap).
+
+    Extraction runs here while a writer thread stores the previous sources (at most WRITE_AHEAD waiting)."""
     from .extract import extract_passages
 
     report = IngestReport()
-    for raw in items:
-        outcome = "failed"
-        try:
-            if raw.error is not None:
-                raise IngestError(None, raw.error)
-            source = validate_record(raw.record, config)
-            if store.has_source(source.id):
-                outcome = "unchanged"
-            else:
-                try:
-                    passages = extract_passages(source.id, source.text, source.published_at)
-                except Exception as exc:  # an extractor bug must not sink the batch; report it against the item
-                    raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
-                outcome = "added" if store.add_source(source, passages) else "unchanged"
-                if outcome == "added":
-                    report.added_ids.append(source.id)
-        except IngestError as exc:
-            report.add_error(raw.item, exc.reason)
-        except StoreUnavailable as exc:
-            report.add_error(raw.item, f"store unavailable: {exc}")
-            report.stopped = f"store unavailable: {exc}"
-            report.not_attempted = [f"everything after {raw.item}"] + (remaining() if remaining else [])
-            if progress:
-                progress(raw.item, outcome)
-            break
-        except StoreError as exc:
-            report.add_error(raw.item, f"store error: {exc}")
-        else:
+    writer = _Writer(store)
+
+    def collect() -> None:
+        while True:
+            try:
+                item, source_id, outcome, reason = writer.done.get_nowait()
+            except queue.Empty:
+                return
             if outcome == "added":
                 report.added += 1
-            else:
+                report.added_ids.append(source_id)
+            elif outcome == "unchanged":
                 report.unchanged += 1
-        if progress:
-            progress(raw.item, outcome)
+            else:
+                report.add_error(item, reason)
+                if outcome == "unavailable":
+                    report.stopped = reason
+            if progress:
+                progress(item, outcome if outcome in ("added", "unchanged") else "failed")
+
+    last = None
+    try:
+        for raw in items:
+            if writer.unavailable.is_set():
+                break
+            last = raw.item
+            try:
+                if raw.error is not None:
+                    raise IngestError(None, raw.error)
+                source = validate_record(raw.record, config)
+                if store.has_source(source.id):
+                    writer.put(raw.item, outcome=("unchanged", None))
+                else:
+                    try:
+                        passages = extract_passages(source.id, source.text, source.published_at)
+                    except Exception as exc:  # an extractor bug must not sink the batch; report it on the item
+                        raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
+                    writer.put(raw.item, source, passages)
+            except IngestError as exc:
+                writer.put(raw.item, outcome=("failed", exc.reason))
+            except StoreUnavailable as exc:
+                writer.unavailable.set()
+                writer.put(raw.item, outcome=("unavailable", f"store unavailable: {exc}"))
+            except StoreError as exc:
+                writer.put(raw.item, outcome=("failed", f"store error: {exc}"))
+            collect()
+    finally:
+        writer.finish()
+        collect()
+    if writer.unavailable.is_set():
+        # Sources already extracted when the store went away are reported as failed ("not stored"); what
+        # comes after the last item read was never looked at.
+        report.not_attempted = ([f"everything after {last}"] if last else []) + (remaining() if remaining else [])
     return report
 
 

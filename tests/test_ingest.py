@@ -313,10 +313,16 @@ def test_store_unavailable_stops_the_batch(standins, store, config, tmp_path, mo
                  "".join(json.dumps({"id": f"s{n}", "text": f"Story number {n}."}) + "\n" for n in range(4)))
     other = write(tmp_path / "later.txt", "Later story.")
     report = ingest_paths(store, [str(path), str(other)], config)
-    assert report.added == 1 and report.failed == 1
+    assert report.added == 1 and calls == ["s0", "s1"]
     assert report.stopped == "store unavailable: database is locked"
-    assert report.not_attempted == [f"everything after {path}:2", str(other)]
-    assert calls == ["s0", "s1"]
+    reasons = {error["item"]: error["reason"] for error in report.errors}
+    assert reasons.pop(f"{path}:2") == "store unavailable: database is locked"
+    # Lines extracted while s1 was being written are reported as not stored; the rest as not attempted.
+    assert set(reasons.values()) <= {"not stored: the store became unavailable"}
+    last_read = max([2] + [int(item.rsplit(":", 1)[1]) for item in reasons])
+    assert report.not_attempted == [f"everything after {path}:{last_read}", str(other)]
+    assert report.failed == 1 + len(reasons)
+    assert [s.id for s in store.list_sources()] == ["s0"]
 
     monkeypatch.setattr(store, "add_source", real_add)
     rerun = ingest_paths(store, [str(path), str(other)], config)
