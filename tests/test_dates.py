@@ -350,6 +350,23 @@ def test_tense_per_mention(text, anchor, expected):
     ("Negotiators met on Friday 8 December.", TUE, [("Friday 8 December", "2023-12-08")]),
     ("The United States will host the talks on Thursday.", date(2024, 5, 13), [("Thursday", "2024-05-16")]),
     ("He has scheduled a news conference Thursday.", date(2024, 5, 14), [("Thursday", "2024-05-16")]),
+    # tense cues (bugs found with bench/timex.py)
+    ("Exile groups planned a large demonstration on Saturday.", date(2000, 1, 7), [("Saturday", "2000-01-08")]),
+                                                                    # was 2000-01-01 ("planned" read as past)
+    ("The reduced dividend is payable Jan. 2 to holders of record Dec. 15.", date(1989, 11, 2),
+     [("Jan. 2", "1990-01-02"), ("Dec. 15", "1989-12-15")]),         # "reduced" (an adjective) read as past
+    ("The dividend would be paid on an unspecified date in January.", date(1989, 10, 26), [("January", "1990-01")]),
+    ("They may lose when the case is heard in May.", date(2000, 3, 29), [("May", "2000-05")]),  # "is heard"
+    ("Officials postponed until Tuesday any action on the case.", date(2000, 3, 30), [("Tuesday", "2000-04-04")]),
+    ("The offer had been due to expire Friday.", date(1989, 10, 30), [("Friday", "1989-10-27")]),  # was 11-03
+    ("The airline plans to double its flights by August.", date(1998, 2, 13), [("August", "1998-08")]),
+    ("The group could leave as soon as Tuesday.", date(2000, 4, 6), [("Tuesday", "2000-04-11")]),
+    ("The father will leave at 4 in the morning (4 a.m. EDT Thursday), he said.", date(2000, 4, 5),
+     [("4 a.m. EDT Thursday", "2000-04-06T04:00")]),                 # "a.m. EDT" was read as a sentence end
+    ("The agency gave the family until 9 a.m. Tuesday to sign.", date(2000, 4, 3),
+     [("9 a.m. Tuesday", "2000-04-04T09:00")]),
+    ("The Times said in an editorial on Saturday, April 25: the court erred.", date(1998, 4, 24),
+     [("Saturday, April 25", "1998-04-25")]),                         # the colon cut the date
     ("He said it on ABC's This Week programme.", TUE, []),
     ("He said on CBS's 60 Minutes that he would run.", TUE, []),
 ])

@@ -86,13 +86,16 @@ _FUTURE_CUES = re.compile(r"""(?ix)
   | \b(?:is|are|am)\s+(?:[a-z]+ing)\b
   | \b(?:has|have|had)\s+(?:(?:already|also|now|just|tentatively)\s+)?(?:scheduled|planned|set)\b
   | \b(?:expected|scheduled|slated|due(?!\s+to\b))\b
+  | \b(?:planned|intended)\s+(?:an?|the|their|its|his|her|our|for)\b
+  | \b(?:as\s+(?:soon|early)\s+as)\b
   | \b(?:(?:plans?|planning|planned|intends?|intending)\s+to|upcoming|next|coming|forthcoming|aims?\s+to|hopes?\s+to|
         expects?\s+to|going\s+to|set\s+to|from\s+now|in\s+the\s+coming|wants?\s+to|seeks?\s+to|needs?\s+to|
         (?:promised|vowed|pledged|agreed|decided|threatened|refused|prepares|preparing)\s+to)\b
 """)
 _PAST_CUES = re.compile(r"""(?ix)
     \b(?:has|have|had)\s+(?:not\s+|already\s+|also\s+|just\s+|since\s+)?[a-z]+(?:ed|en|wn|t|ne|de|ld|ng|ck)\b
-  | \b(?:was|were|had|did|didn['’]t|said|met|held|told|took|gave|made|went|came|saw|won|lost|left|began|begun|
+  | (?<!\bis\s)(?<!\bare\s)(?<!\bam\s)(?<!\bbe\s)(?<!\bbeing\s)(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bits\s)
+    \b(?:was|were|had|did|didn['’]t|said|met|held|told|took|gave|made|went|came|saw|won|lost|left|began|begun|
         spoke|wrote|found|fell|rose|sent|struck|became|got|paid|sold|bought|brought|thought|ran|led|kept|broke|
         chose|drove|flew|grew|knew|threw|shot|sat|stood|felt|heard|meant|fought|caught|taught|sought|built|spent|
         lent|fed|ago|last|earlier|previously|former|formerly|overnight|yesterday|underwent|withdrew|swore|
@@ -101,14 +104,26 @@ _PAST_CUES = re.compile(r"""(?ix)
         shone|shrank|slid|slept|sped|spun|sprang|stuck|stung|strode|swept|swam|swung|understood|upheld|withheld|
         wept|oversaw|undertook|foresaw|arose|awoke|beheld|dwelt|knelt|leapt|overheard|overran|overthrew|rebuilt|
         resold|retook|sent|shut|slew|spent|strove|thrust|trod|wound)\b
-  | (?-i:\b[a-z]{2,}[^e\W]ed\b)
+  | (?<!\bis\s)(?<!\bare\s)(?<!\bam\s)(?<!\bbe\s)(?<!\bbeing\s)(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bits\s)
+    (?<!\bhis\s)(?<!\bher\s)(?<!\btheir\s)(?<!\bour\s)(?<!\bthis\s)(?<!\bthat\s)
+    (?-i:\b(?!un(?!veil|leash|cover|lock|ravel|der))[a-z]{2,}[^e\W]ed\b)
 """)
+# "until 9 a.m. EST Tuesday": a time of day between the preposition and the day
+_TIME_BEFORE_DAY = r"(?:(?:\d{1,2}(?:[:.]\d\d)?\s*[ap]\.?m\.?|noon|midnight)\s*(?:[A-Z]{2,4}\s+)?,?\s*)?"
+# a plan that no longer holds: "had been due to expire Friday" is in the past (not the future "due to")
+_PLAN_SUPERSEDED = re.compile(r"(?i)\bhad\s+(?:[a-z]+ly\s+)?been\s+(?:scheduled|due|expected|set|slated|planned|"
+                              r"supposed|meant)\b")
+# a postponement points forward: "postponed until Tuesday morning"
+_POSTPONED_BEFORE = re.compile(r"(?i)\b(?:postponed|delayed|deferred|adjourned|put\s+off|pushed\s+back|extended)"
+                               r"(?:\s+[\w'’]+){0,3}?\s+(?:until|till|to)\s+(?:on\s+)?(?:at\s+)?" + _TIME_BEFORE_DAY + "$")
 _DEADLINE_BEFORE = re.compile(r"\b(?:by|until|till|til|through|to|before|payable|effective|due|starting|deadline\s+of|"
-                              r"as\s+soon\s+as|no\s+later\s+than)\s+(?:on\s+|the\s+)?$", re.I)
+                              r"as\s+soon\s+as|no\s+later\s+than)\s+(?:on\s+|the\s+)?(?:at\s+)?" + _TIME_BEFORE_DAY + "$", re.I)
 _CUE_REACH_BEFORE = 60
 _CUE_REACH_AFTER = 40
 _CLAUSE_BREAK = re.compile(r"\bthat\b|\bwhich\b|\bwho\b|\bwhile\b|\bbut\b|;|\s[-\u2013\u2014]\s")
-_SENT_BREAK = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
+# not after "a.m.", "U.S." or "Mr.": "at 4 a.m. EDT Thursday" is one sentence
+_SENT_BREAK = re.compile(r"(?<=[.!?])(?<![ap]\.m\.)(?<![A-Z]\.[A-Z]\.)(?<!\b(?:Mr|Dr|St|Ms)\.)(?<!\bMrs\.)"
+                         r"[\"'”’)]*\s+(?=[\"“‘(]?[A-Z])")
 
 
 class _Ctx:
@@ -126,20 +141,29 @@ class _Ctx:
 
     def cues(self):
         if self._cues is None:
-            fut = [(m.start(), m.end(), "future") for m in _FUTURE_CUES.finditer(self.text)]
+            held = [(m.start(), m.end(), "past") for m in _PLAN_SUPERSEDED.finditer(self.text)]
+            fut = [(m.start(), m.end(), "future") for m in _FUTURE_CUES.finditer(self.text)
+                   if not any(s < m.end() and m.start() < e for s, e, _ in held)]
             past = [(m.start(), m.end(), "past") for m in _PAST_CUES.finditer(self.text)
-                    if not any(s < m.end() and m.start() < e for s, e, _ in fut)]
-            self._cues = sorted(fut + past)
+                    if not any(s < m.end() and m.start() < e for s, e, _ in fut + held)]
+            self._cues = sorted(fut + past + held)
             self._breaks = [m.start() for m in _SENT_BREAK.finditer(self.text)]
         return self._cues
 
     def tense(self, start: int, end: int) -> Optional[str]:
         """'future', 'past' or None: the nearest cue before the expression in its sentence, else the nearest after.
 
-        A deadline ("by Friday", "extended to Nov. 20", "payable Dec. 15") says nothing about the tense of the
-        date itself: None (the closest date wins)."""
-        if _DEADLINE_BEFORE.search(self.text, max(0, start - 25), start):
+        A deadline ("by Friday", "extended to Nov. 20", "payable Dec. 15") in a sentence that is not about the
+        future says nothing about the tense of the date itself: None (the closest date wins). A postponement
+        ("postponed until Tuesday") points forward."""
+        cue = self._tense(start, end)
+        if cue != "future" and _DEADLINE_BEFORE.search(self.text, max(0, start - 40), start):
+            if _POSTPONED_BEFORE.search(self.text, max(0, start - 60), start):
+                return "future"
             return None
+        return cue
+
+    def _tense(self, start: int, end: int) -> Optional[str]:
         cues = self.cues()
         if not cues:
             return None
@@ -919,11 +943,11 @@ _rule(r"\b(?P<d1>" + _DAY + r")" + _ORD + r"\s+(?:of\s+)?(?P<mon1>" + _MONTH + r
       r"(?:,?\s+(?P<y>" + _YEAR4 + r")(?!\d))?", _h_dmy_cross, "month")
 # month day [year]: "May 14, 2024", "Jan. 1, 2025", "February 10-11, 2025", "Friday, July 12, 2024"
 _rule(r"(?:\b(?P<wd>" + _WEEKDAY_ANY + r"),?\s+)?\b(?P<mon>" + _MONTH + r")\s+(?:the\s+)?(?P<d1>" + _DAY + r")"
-      + _ORD + r"(?:" + _RANGE_SEP + r"(?P<d2>" + _DAY + r")" + _ORD + r")?(?![\d:])"
+      + _ORD + r"(?:" + _RANGE_SEP + r"(?P<d2>" + _DAY + r")" + _ORD + r")?(?!\d|:\d)"
       r"(?!\s*(?:%|percent|per\s+cent))(?:,?\s+(?P<y>" + _YEAR4 + r")(?!\d))?", _h_mdy, "month")
 # cross-month: "January 30 - February 2, 2025"
 _rule(r"\b(?P<mon1>" + _MONTH + r")\s+(?P<d1>" + _DAY + r")" + _ORD + _RANGE_SEP + r"(?P<mon2>" + _MONTH +
-      r")\s+(?P<d2>" + _DAY + r")" + _ORD + r"(?![\d:])(?:,?\s+(?P<y>" + _YEAR4 + r")(?!\d))?", _h_mdy_cross, "month")
+      r")\s+(?P<d2>" + _DAY + r")" + _ORD + r"(?!\d|:\d)(?:,?\s+(?P<y>" + _YEAR4 + r")(?!\d))?", _h_mdy_cross, "month")
 # month year: "May 2024", "mid-May 2024", "May and June 2024"
 _rule(r"\b(?:" + _QUAL + r")?(?P<mon>" + _MONTH + r")(?:" + _RANGE_SEP + r"(?P<mon2>" + _MONTH + r"))?"
       r",?\s+(?:of\s+)?(?P<y>" + _YEAR4 + r")(?![\d,.]\d)(?!\s*(?:%|percent))", _h_month_year, "month")
