@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 from xml.sax.saxutils import quoteattr
 
-from .extract.dates import PERIOD_REF_NOTE, YEAR_BEFORE_NOTE, extract_dates
+from .extract.dates import PERIOD_REF_NOTE, YEAR_BEFORE_NOTE, YEAR_PERIOD_NOTE, extract_dates
 from .models import DateMention
 
 __all__ = ["TimeMLDocument", "GoldTimex", "read_timeml", "tag_text", "timex_of", "annotate", "convert_dir",
@@ -169,23 +169,41 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|No
 
 
 _QUARTER_VALUE = re.compile(r"(\d{4})-Q([1-4])")
+_ENDED = re.compile(r"\s+(?:ended|ending)\b")
 _YEAR_BACK = re.compile(r"(?i)an?\s+year\s+(?:ago|earlier)|year-(?:ago|earlier)")
 
 
-def _in_context(found: list[DateMention]) -> list[DateMention]:
+def _in_context(found: list[DateMention], anchor: Optional[date] = None,
+                text: Optional[str] = None) -> list[DateMention]:
     """TimeML resolves "the quarter" on the quarter the text last named, and "a year earlier" on that quarter a
     year before (financial reports compare periods); without a named quarter the anchor-based value stays."""
     last_quarter = None
+    tentative = False
+    months = False  # "the first nine months ... the 1988 period": the period is not a quarter
     for mention in found:
         value = mention.value or ""
         named = _QUARTER_VALUE.fullmatch(value)
+        if mention.type == "duration" and value in ("P6M", "P9M"):
+            months = True
         if mention.note == PERIOD_REF_NOTE and last_quarter:
             mention.value = last_quarter
         elif (mention.note == YEAR_BEFORE_NOTE or _YEAR_BACK.fullmatch(mention.text.strip())) and last_quarter:
             y, q = last_quarter.split("-Q")
             mention.value, mention.granularity = f"{int(y) - 1}-Q{q}", "quarter"
-        elif named and mention.type == "date":
-            last_quarter = value
+        elif mention.note == YEAR_PERIOD_NOTE and last_quarter and not months:
+            mention.value, mention.granularity = f"{value}-Q{last_quarter[-1]}", "quarter"
+        elif named and mention.type == "date" and mention.range_end and \
+                (anchor is None or mention.range_end < anchor.isoformat() or
+                 text is not None and _ENDED.match(text, mention.end)):
+            # the quarter a report is about has ended ("fourth quarter ended Sept. 30" is a fiscal one); the
+            # latest one named is the report's own ("a fourth-quarter charge" in November and "after a flat
+            # second quarter" do not change it)
+            last_quarter = value if tentative else max(last_quarter or value, value)
+            months = tentative = False
+        elif named and mention.type == "date" and last_quarter is None:
+            # a fiscal quarter reported before its calendar end ("reported a decline in fourth-quarter earnings"
+            # in November): the report's own until an ended quarter is named
+            last_quarter, tentative = value, True
     return found
 
 
@@ -204,7 +222,7 @@ def tag_text(text: str, anchor: Optional[date]) -> list[DateMention]:
             mention.end += start
             found.append(mention)
         start = end
-    return _in_context(found)
+    return _in_context(found, anchor, text)
 
 
 def annotate(raw: str) -> str:

@@ -78,6 +78,8 @@ CASES = [
     ("The plant opens in early 2025.", None, "early 2025", "2025", "year", "date"),
     ("It was built in the late 1980s.", None, "the late 1980s", "198X", "decade", "date"),
     ("Revenue in fiscal 2023 rose.", None, "fiscal 2023", "2023", "year", "date"),
+    ("It lost money in the 1988 third quarter.", None, "the 1988 third quarter", "1988-Q3", "quarter", "date"),
+                                                                    # was "1988" + 1989-Q3
     # relative periods
     ("Prices rose this week.", TUE, "this week", "2024-W20", "week", "date"),
     ("Prices rose last week.", TUE, "last week", "2024-W19", "week", "date"),
@@ -249,6 +251,10 @@ def test_no_dates(sentence):
     ("The ambassador said over the weekend.", date(1990, 8, 13), "the weekend", "1990-W32", "date"),
     ("He arrived later in the day.", date(1998, 2, 13), "the day", "1998-02-13", "date"),
     ("Prices are published daily by the exchange.", OCT89, "daily", "P1D", "set"),
+    # bugs found with bench/timex.py
+    ("In the year-ago third quarter, it earned $22 million.", OCT89, "the year-ago third quarter", "1988-Q3", "date"),
+    ("For the quarter a year ago, it earned $16 million.", OCT89, "the quarter a year ago", "1988", "date"),
+    ("Sales rose in the current quarter.", OCT89, "the current quarter", "1989-Q4", "date"),
 ])
 def test_timeml_conventions(sentence, anchor, span, value, type_):
     found = extract_dates(sentence, anchor, timeml=True)

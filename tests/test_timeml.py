@@ -133,6 +133,21 @@ def test_convert_dir_and_cli(tmp_path, capsys):
      [("the third quarter", "1989-Q3"), ("A year earlier", "1988-Q3"), ("the quarter", "1989-Q3")]),
     ("Net was $2 million a year earlier.", [("a year earlier", "1988")]),  # no quarter named: the year
     ("Prices rose Sept. 30. Mr. Smith left.", [("Sept. 30", "1989-09-30")]),  # "Sept." does not end a sentence
+    # bugs found with bench/timex.py: a quarter not yet over is not the report's ("a fourth-quarter charge" in
+    # November), the latest ended quarter named stays the report's, "the current quarter" is the anchor's
+    ("Net rose in the third quarter. The quake will cause a fourth-quarter charge. Net fell in the latest quarter.",
+     [("the third quarter", "1989-Q3"), ("fourth-quarter", "1989-Q4"), ("the latest quarter", "1989-Q3")]),
+    ("Net rose in the third quarter. After a flat second quarter, sales rose. Costs were lower than a year ago.",
+     [("the third quarter", "1989-Q3"), ("second quarter", "1989-Q2"), ("a year ago", "1988-Q3")]),
+    ("Net rose in the third quarter, and the current quarter began well.",
+     [("the third quarter", "1989-Q3"), ("the current quarter", "1989-Q4")]),
+    ("It reported a decline in fourth-quarter earnings. Net was $85 million a year earlier.",
+     [("fourth-quarter", "1989-Q4"), ("a year earlier", "1988-Q4")]),  # a fiscal quarter, reported
+    ("Net rose in the third quarter. In the 1988 period, it lost money.",
+     [("the third quarter", "1989-Q3"), ("the 1988 period", "1988-Q3")]),
+    ("Net rose in the third quarter. In the first nine months, net fell from the 1988 period.",
+     [("the third quarter", "1989-Q3"), ("nine months", "P9M"), ("the 1988 period", "1988")]),
+    ("For the year ended Sept. 30, it earned $422 million.", [("the year", "P1Y"), ("Sept. 30", "1989-09-30")]),
 ])
 def test_tag_text_in_context(text, expected):
     found = tag_text(text, date(1989, 11, 2))

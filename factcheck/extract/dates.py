@@ -1002,6 +1002,9 @@ _rule(r"\b(?P<x>(?P<q>Q[1-4])(?:\s*(?:of\s+)?['’]?(?P<y>" + _YEAR4 + r"|\d{2})
 _rule(r"\b(?P<x>(?P<y>" + _YEAR4 + r")[\s-]?(?P<q>Q[1-4]))\b", _h_quarter, "quarter")
 _rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))[\s-]+(?i:quarter)"
       r"\s+(?:of\s+)?(?P<mod>(?i:last|this|next))\s+(?i:year))\b", _h_quarter, "quarter")
+# "the 1988 third quarter", "1988 second-quarter"
+_rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<y>" + _YEAR4 + r")\s+(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))"
+      r"[\s-]+(?i:quarter))\b", _h_quarter, "quarter")
 _rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))[\s-]+(?i:quarter)"
       r"(?:\s+(?:of\s+)?(?:(?i:fiscal)\s+)?(?P<y>" + _YEAR4 + r")(?!\d))?)\b", _h_quarter, "quarter")
 # times: "08:21 PM", "3 pm", "3.30pm", "at noon"
@@ -1028,6 +1031,8 @@ _REFS = {"now": "PRESENT_REF", "right now": "PRESENT_REF", "currently": "PRESENT
          "as soon as possible": "FUTURE_REF"}
 PERIOD_REF_NOTE = "the period the text is about (TimeML: resolved on the document)"
 YEAR_BEFORE_NOTE = "the same period a year earlier (TimeML: resolved on the document)"
+CURRENT_PERIOD_NOTE = "the period under way (TimeML: resolved on the document)"
+YEAR_PERIOD_NOTE = "the period of that year the text is about (TimeML: resolved on the document)"
 
 
 def _h_ref(m, ctx):
@@ -1089,13 +1094,17 @@ def _h_definite(m, ctx):
     unit = m.group("unit").lower()
     if re.match(r"\s*(?:-|ended|ending|to\s+date|of\s+\d|before|after)\b", ctx.text[e:e + 12]) and \
             unit not in ("quarter", "period"):
+        if unit == "year" and re.match(r"\s+(?:ended|ending)\b", ctx.text[e:e + 12]):
+            # TimeML: "the (fiscal) year ended Sept. 30" is the twelve months before that date
+            return DateMention(text=ctx.text[s:e], start=s, end=e, value="P1Y", granularity=None, type="duration")
         return None  # "the year ended Sept. 30": anchored on the date that follows, not on the document
-    if "year-ago" in adj or "year-earlier" in adj:
+    if "year-ago" in adj or "year-earlier" in adj or m.group("ago"):
         return DateMention(text=ctx.text[s:e], start=s, end=e, value=str(a.year - 1), granularity="year",
                            type="date", note=YEAR_BEFORE_NOTE)
     if unit in ("quarter", "period"):
         if adj in ("current",):
             kind, key = _rel_period(a, "quarter", 0)
+            return _mention(ctx, (s, e), kind, key, relative=True, note=CURRENT_PERIOD_NOTE)
         else:
             kind, key = _rel_period(a, "quarter", -1)  # the last quarter reported
         mention = _mention(ctx, (s, e), kind, key, relative=True, note=PERIOD_REF_NOTE)
@@ -1119,6 +1128,20 @@ def _h_year_adj(m, ctx):
                        type="date", note=YEAR_BEFORE_NOTE)
 
 
+def _h_quarter_year_before(m, ctx):
+    """TimeML: "the year-ago third quarter" is the third quarter the text is about, a year earlier."""
+    mention = _h_quarter(m, ctx)
+    if mention is None or not mention.resolved:
+        return mention
+    y, q = mention.value.split("-Q")
+    return _mention(ctx, (mention.start, mention.end), "quarter", (int(y) - 1, int(q)), relative=True)
+
+
+def _h_year_period(m, ctx):
+    """TimeML: "the 1988 period" in a quarterly report is that year's quarter (resolved on the text's quarter)."""
+    return _mention(ctx, _span(m), "year", int(m.group("y")), note=YEAR_PERIOD_NOTE)
+
+
 # not "previously", "soon", "future" (adjective): TimeBank leaves most of them out
 _rule(r"\b(?P<x>(?i:right\s+now|now|currently|more\s+recently|recently|recent|current|these\s+days|at\s+present|"
       r"presently|at\s+the\s+moment|the\s+past|the\s+(?:near\s+)?future|the\s+(?:near|short|long)\s+term|"
@@ -1127,8 +1150,12 @@ _rule(r"\b(?P<x>(?:(?P<mod>(?i:this\s+past|this|last|next|past|early|late))\s+)?
       r"fall|autumn|winter))(?:\s+(?:of\s+)?(?P<y>" + _YEAR4 + r"))?)\b(?![-'’])", _h_season_checked, "timeml")
 _rule(r"\b(?P<x>(?i:the)\s+(?:(?P<adj>(?i:latest|current|same|comparable(?:\s+year-(?:ago|earlier))?|"
       r"year-(?:ago|earlier)|full|fiscal|current\s+fiscal|most\s+recent))\s+)?"
-      r"(?P<unit>(?i:quarter|period|year|week|weekend|day|month)))\b(?![-'’])", _h_definite, "timeml")
+      r"(?P<unit>(?i:quarter|period|year|week|weekend|day|month))\b(?![-'’])"
+      r"(?P<ago>\s+(?i:a\s+year\s+(?:ago|earlier)))?)", _h_definite, "timeml")
 _rule(r"\b(?P<x>(?i:year-(?:ago|earlier)))\b", _h_year_adj, "timeml")
+_rule(r"\b(?P<x>(?:(?i:the)\s+)?(?i:year-(?:ago|earlier))\s+(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))"
+      r"[\s-]+(?i:quarter))\b", _h_quarter_year_before, "timeml")
+_rule(r"\b(?P<x>(?i:the)\s+(?P<y>" + _YEAR4 + r")\s+(?i:period|quarter))\b(?![-'’])", _h_year_period, "timeml")
 
 
 # cheap pre-checks: which families of rules can fire at all
