@@ -67,6 +67,10 @@ _NUM = (r"(?i:\d+(?:\.\d+)?|" + _TENS + r"[- ]" + _UNITS_WORD + r"|"
         r"dozens\s+of|hundreds\s+of|several|few|many|"
         r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|" + _TENS + r"|hundred|"
         r"one|two|three|four|five|six|seven|eight|nine|ten|an?)")
+_TEENS = r"(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)"
+# spelled-out years (broadcast transcripts): "nineteen ninety-six", "the year two thousand"
+_SPELLED_YEAR = (r"(?i:nineteen[- ](?:" + _TENS + r"(?:[- ]" + _UNITS_WORD + r")?|" + _TEENS + r"|hundred|oh[- ]"
+                 + _UNITS_WORD + r")|two\s+thousand(?:\s+(?:and\s+)?(?:" + _TEENS + r"|" + _UNITS_WORD + r"))?)")
 _UNIT = (r"(?i:years?|yrs?|months?|weeks?|fortnights?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?|"
          r"decades?|century|centuries)")
 _UNIT_CODE = {"year": "Y", "yr": "Y", "month": "M", "week": "W", "fortnight": "W", "day": "D", "hour": "H",
@@ -269,6 +273,19 @@ def _pick(cands: list, anchor: date, cue: Optional[str], mod: Optional[str] = No
             return 0
         return min(abs((c[0] - anchor).days), abs((c[1] - anchor).days))
     return min(cands, key=lambda c: (dist(c), c[0] > anchor))
+
+
+def _year_number(raw: str) -> int:
+    """1996 from "1996" or "nineteen ninety-six"; 2000 from "two thousand"."""
+    if raw.isdigit():
+        return int(raw)
+    words = [w for w in re.split(r"[-\s]+", raw.lower()) if w not in ("and", "")]
+    if words[:2] == ["two", "thousand"]:
+        return 2000 + sum(_NUM_WORDS[w] for w in words[2:])
+    rest = words[1:]
+    if rest == ["hundred"]:
+        return 1900
+    return 1900 + sum(_NUM_WORDS.get(w, 0) for w in rest)  # "oh five" -> 5
 
 
 def _valid_day(y: int, m: int, d: int) -> Optional[date]:
@@ -778,6 +795,21 @@ def _h_year(m, ctx):
     return _mention(ctx, (s, e), "year", y, end_key=end_key, note=_qual_note(m.group("q")))
 
 
+def _h_spelled_year(m, ctx):
+    """ "nineteen ninety-six", "January nineteen ninety-seven", "the year two thousand"."""
+    raw = m.group("y")
+    if raw.lower().startswith("two") and not m.group("x").lower().startswith("the year") and (
+            not re.search(r"\b(?:in|by|since|until|of|before|after|around)\s+$", ctx.text[max(0, m.start() - 8):m.start()],
+                          re.I) or re.match(r"\s+[a-z]", ctx.text[m.end():])):
+        return None  # "two thousand people": a number
+    if re.match(r"(?:\s+|-)(?:" + _UNIT[3:-1] + r"|people|dollars|percent|times)\b", ctx.text[m.end():]):
+        return None  # "nineteen ninety-six dollars", "nineteen twenty years"
+    y = _year_number(raw)
+    if m.group("mon"):
+        return _mention(ctx, _span(m), "month", (y, _mnum(m.group("mon"))))
+    return _mention(ctx, _span(m), "year", y)
+
+
 def _h_fiscal_year(m, ctx):
     y = m.group("y")
     y = int(y) if len(y) == 4 else 2000 + int(y)
@@ -995,6 +1027,8 @@ _rule(r"(?:\b(?P<prep>" + _YEAR_PREP + r")\s+)?(?P<x>(?<![\w$€£.,/:#-])(?:" +
       + _YEAR4 + r")(?:(?:\s*[-\u2013/]\s*|\s+(?:to|until|through)\s+)(?P<y2>" + _YEAR4 +
       r"|\d{2}))?)(?![\w:/]|[.,]\d|-\d)", _h_year, "digit")
 _rule(r"\b(?P<x>(?:FY\s?|[Ff]iscal\s+(?:[Yy]ear\s+)?)(?P<y>\d{4}|\d{2}))\b", _h_fiscal_year, "digit")
+_rule(r"\b(?P<x>(?:(?P<mon>" + _FULL_MONTH + r")\s+|(?i:the\s+year)\s+)?(?P<y>" + _SPELLED_YEAR + r"))\b(?![-'’])",
+      _h_spelled_year, "spelled")
 _rule(r"(?P<x>(?:\b(?i:the)\s+)?(?:\b" + _QUAL + r")?(?:\b(?P<c>1\d|20)(?P<d>\d)0s|['’](?P<d2>\d)0s))\b",
       _h_decade, "digit")
 _rule(r"\b(?P<x>(?P<q>Q[1-4])(?:\s*(?:of\s+)?['’]?(?P<y>" + _YEAR4 + r"|\d{2}))?)\b(?![-/]\d)", _h_quarter,
@@ -1047,6 +1081,12 @@ def _h_ref(m, ctx):
         unit = re.match(r"\s+(years|months|weeks|days|quarters)\b", after)
         if unit:
             e += unit.end()
+            if word == "recent" and unit.group(1) != "years":
+                # TimeML (TimeBank's majority use): "in recent months" is a duration of unknown length (PXM);
+                # "recent years" mostly PAST_REF
+                code = {"quarters": "M"}.get(unit.group(1), unit.group(1)[0].upper())
+                return DateMention(text=ctx.text[s:e], start=s, end=e, value=f"PX{code}", granularity=None,
+                                   type="duration")
     if word == "now" and re.match(r"-\w|\s+that\b", ctx.text[e:e + 6]):
         return None  # "now-defunct", "now that ..."
     return DateMention(text=ctx.text[s:e], start=s, end=e, value=_REFS[word], granularity=None, type="date")
@@ -1060,7 +1100,7 @@ def _h_season(m, ctx):
     s, e = _span(m)
     code = _SEASONS[m.group("season").lower()]
     if m.group("y"):
-        y = int(m.group("y"))
+        y = _year_number(m.group("y"))
     elif ctx.anchor is None:
         return DateMention(text=ctx.text[s:e], start=s, end=e, value=f"XXXX-{code}", granularity=None,
                            resolved=False, note=NO_YEAR_NOTE)
@@ -1147,7 +1187,7 @@ _rule(r"\b(?P<x>(?i:right\s+now|now|currently|more\s+recently|recently|recent|cu
       r"presently|at\s+the\s+moment|the\s+past|the\s+(?:near\s+)?future|the\s+(?:near|short|long)\s+term|"
       r"as\s+soon\s+as\s+possible))\b(?![-'’])", _h_ref, "timeml")
 _rule(r"\b(?P<x>(?:(?P<mod>(?i:this\s+past|this|last|next|past|early|late))\s+)?(?P<season>(?i:spring|summer|"
-      r"fall|autumn|winter))(?:\s+(?:of\s+)?(?P<y>" + _YEAR4 + r"))?)\b(?![-'’])", _h_season_checked, "timeml")
+      r"fall|autumn|winter))(?:\s+(?:of\s+)?(?P<y>" + _YEAR4 + r"|" + _SPELLED_YEAR + r"))?)\b(?![-'’])", _h_season_checked, "timeml")
 _rule(r"\b(?P<x>(?i:the)\s+(?:(?P<adj>(?i:latest|current|same|comparable(?:\s+year-(?:ago|earlier))?|"
       r"year-(?:ago|earlier)|full|fiscal|current\s+fiscal|most\s+recent))\s+)?"
       r"(?P<unit>(?i:quarter|period|year|week|weekend|day|month))\b(?![-'’])"
@@ -1171,11 +1211,12 @@ _NEEDS = {
                       r"\ban?\s+(?:year|month|week|day|hour|night|quarter|decade)\b)"),
     "quarter": re.compile(r"Q[1-4]|(?i:quarter)"),
     "time": re.compile(r"(?i:noon|midday|midnight)"),
+    "spelled": re.compile(r"(?i:nineteen|two\s+thousand)"),
     "timeml": re.compile(r""),
 }
 _QUICK = re.compile(r"\d|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|week|month|year|quarter|decade|"
                     r"centur|hour|minute|second|tonight|tomorrow|noon|midnight|annual|fortnight|yr|hr|min|sec|every|each|"
-                    r"per\b|ago)|Q[1-4]|['’]\d0s")
+                    r"per\b|ago|nineteen|thousand)|Q[1-4]|['’]\d0s")
 
 _TIME_JOIN_AFTER = re.compile(r"^\s*(?:,\s*)?(?:at\s+|[-\u2013@]\s*)?$")
 _TIME_JOIN_BEFORE = re.compile(r"^\s*(?:,\s*)?(?:on\s+|of\s+)?$")
