@@ -146,6 +146,20 @@ _PART_OF_DAY = re.compile(r"(?i)(?:\b|to)(night|evening|morning|afternoon)\s*$")
 _PART_CODE = {"night": "TNI", "evening": "TEV", "morning": "TMO", "afternoon": "TAF"}
 
 
+_FRACTION = re.compile(r"P(T?)(\d+)\.5([YDHM])")
+_HALF = {("", "Y"): ("", "6M"), ("", "D"): ("T", "12H"), ("T", "H"): ("", "30M"), ("T", "M"): ("", "30S")}
+
+
+def _whole_units(value: str) -> str:
+    """TimeML writes "two and a half years" as P2Y6M, "5 1/2 hours" as PT5H30M (ISO 8601 without fractions)."""
+    m = _FRACTION.fullmatch(value)
+    if not m or (m.group(1), m.group(3)) not in _HALF:
+        return value
+    t, unit = _HALF[(m.group(1), m.group(3))]
+    whole = f"{m.group(2)}{m.group(3)}" if m.group(2) != "0" else ""
+    return f"P{m.group(1)}{whole}{t}{unit}"
+
+
 def timex_of(mention: DateMention) -> tuple[str, str]:
     """(TIMEX3 type, TIMEX3 value) of a DateMention."""
     type_ = _TYPE.get(mention.type, "DATE")
@@ -154,6 +168,8 @@ def timex_of(mention: DateMention) -> tuple[str, str]:
         value = {"month": "XXXX-XX", "day": "XXXX-XX-XX"}.get(mention.granularity or "", "XXXX")
     elif mention.granularity == "week" and mention.note == "weekend" and re.fullmatch(r"\d{4}-W\d\d", value):
         value += "-WE"
+    elif type_ in ("DURATION", "SET") and "." in value:
+        value = _whole_units(value)
     elif type_ == "DATE" and re.fullmatch(r"\d{4}-\d\d-\d\d", value):
         part = _PART_OF_DAY.search(mention.text)
         if part:  # "Wednesday night" -> 2000-04-05TNI

@@ -118,6 +118,7 @@ CASES = [
     ("It has grown over the past three years.", None, "the past three years", "P3Y", None, "duration"),
     ("Rules will follow in the coming months.", None, "the coming months", "PXM", None, "duration"),
     ("It is two and a half years behind schedule.", None, "two and a half years", "P2.5Y", None, "duration"),
+    ("They lived in refugee camps for 2 1/2 years.", None, "2 1/2 years", "P2.5Y", None, "duration"),  # was "2 years"
     ("The index fell for six straight days.", None, "six straight days", "P6D", None, "duration"),
     ("Japan posted two consecutive quarters of decline.", None, "two consecutive quarters", "P6M", None,
      "duration"),

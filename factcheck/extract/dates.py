@@ -62,7 +62,7 @@ _VAGUE_NUM = ("several", "a few", "few", "many", "a couple of", "a couple", "cou
               "hundreds of", "a number of")
 _TENS = r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
 _UNITS_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
-_NUM = (r"(?i:\d+(?:\.\d+)?|" + _TENS + r"[- ]" + _UNITS_WORD + r"|"
+_NUM = (r"(?i:\d+\s+1/2|\d+(?:\.\d+)?|" + _TENS + r"[- ]" + _UNITS_WORD + r"|"
         r"a\s+hundred|a\s+dozen|half\s+an?|a\s+couple\s+of|a\s+couple|couple\s+of|a\s+few|a\s+number\s+of|"
         r"dozens\s+of|hundreds\s+of|several|few|many|"
         r"eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|" + _TENS + r"|hundred|"
@@ -600,6 +600,8 @@ def _num_value(raw: str) -> Optional[float]:
     if raw in _VAGUE_NUM:
         return None
     if raw[0].isdigit():
+        if raw.endswith(" 1/2"):  # "2 1/2 years"
+            return float(raw[:-4]) + 0.5
         return float(raw)
     if raw in _NUM_WORDS:
         return float(_NUM_WORDS[raw])
