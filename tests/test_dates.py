@@ -228,6 +228,7 @@ def test_range_fields(sentence, anchor, first, last):
     "Three quarters of voters agreed.",
     "One day, he said, the wall will fall.",
     "Two thousand people marched.",
+    "Christmas shopping rose sharply.",
     "There were nineteen people in the room.",
     "He paid nineteen twenty dollars.",
     # TimeML-only expressions stay out of the service's extraction
@@ -387,6 +388,15 @@ def test_tense_per_mention(text, anchor, expected):
      [("9 a.m. Tuesday", "2000-04-04T09:00")]),
     ("The Times said in an editorial on Saturday, April 25: the court erred.", date(1998, 4, 24),
      [("Saturday, April 25", "1998-04-25")]),                         # the colon cut the date
+    ("The notes carry a premium over Thursday's closing price.", date(1989, 10, 30), [("Thursday", "1989-10-26")]),
+                                                                    # possessive: an event already named (was 11-02)
+    # holidays (missed before)
+    ("The boy was found Thanksgiving Day clinging to an inner tube.", date(2000, 1, 7),
+     [("Thanksgiving Day", "1999-11-25")]),
+    ("He was found last Thanksgiving off Florida.", date(2000, 2, 10), [("last Thanksgiving", "1999-11-25")]),
+    ("It will be a theme of our campaign from now to Election Day.", date(1998, 10, 26),
+     [("Election Day", "1998-11-03")]),
+    ("We will meet on Christmas Eve.", date(1999, 12, 1), [("Christmas Eve", "1999-12-24")]),
     ("He said it on ABC's This Week programme.", TUE, []),
     ("He said on CBS's 60 Minutes that he would run.", TUE, []),
 ])

@@ -521,7 +521,44 @@ def _h_weekday(m, ctx):
             d = a + timedelta(days=k)
             if d.weekday() == wd:
                 cands.append((d, d, d))
-        day = _pick(cands, a, None if mod else ctx.tense(s, e), mod)[2]
+        cue = None if mod else ctx.tense(s, e)
+        if cue is None and not mod and re.match(r"['’]s?\s", ctx.text[e:e + 3]):
+            cue = "past"  # "Thursday's closing price", "Friday's purchases": an event already named
+        day = _pick(cands, a, cue, mod)[2]
+    return _mention(ctx, (s, e), "day", day, relative=True)
+
+
+def _holiday(name: str, y: int) -> date:
+    if name.startswith("thanksgiving"):  # US: the fourth Thursday of November
+        first = date(y, 11, 1)
+        return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    if name.startswith("election"):  # US: the Tuesday after the first Monday of November
+        first = date(y, 11, 1)
+        return first + timedelta(days=(0 - first.weekday()) % 7 + 1)
+    if name.startswith("christmas"):
+        return date(y, 12, 24 if name.endswith("eve") else 25)
+    if name.startswith("new year"):
+        return date(y, 12, 31) if name.endswith("eve") else date(y, 1, 1)
+    return date(y, 7, 4)  # Independence Day (US)
+
+
+def _h_holiday(m, ctx):
+    s, e = _span(m)
+    name = re.sub(r"\s+", " ", m.group("h").lower()).replace("’", "'")
+    mod = _MOD_NORMAL.get(m.group("mod").lower()) if m.group("mod") else None
+    if not (mod or m.group("prep") or name.endswith((" day", " eve"))):
+        return None  # "Christmas shopping", "Thanksgiving dinner": not a date
+    if ctx.anchor is None:
+        return _unresolved(ctx, (s, e), "day")
+    a = ctx.anchor
+    if mod == "this":
+        day = _holiday(name, a.year)
+    else:
+        cands = [(d, d, d) for d in (_holiday(name, y) for y in (a.year - 1, a.year, a.year + 1))]
+        chosen = _pick(cands, a, None if mod else ctx.tense(s, e), mod)
+        if chosen is None:
+            return None
+        day = chosen[2]
     return _mention(ctx, (s, e), "day", day, relative=True)
 
 
@@ -998,6 +1035,10 @@ _rule(r"\b(?:[Ff]rom|[Bb]etween)\s+(?P<x>(?P<mon>" + _FULL_MONTH + r")" + _RANGE
 _rule(r"\b(?P<x>(?:(?P<mod>[Ll]ast|[Nn]ext|[Tt]his|[Cc]oming|[Pp]ast|[Pp]revious)\s+)?"
       r"(?P<wd>" + _FULL_WEEKDAY + r")(?P<plural>s)?(?:\s+(?:morning|afternoon|evening|night))?)\b",
       _h_weekday, "weekday")
+# holidays: "Thanksgiving Day", "last Christmas", "on Election Day"
+_rule(r"(?:\b(?P<prep>[Oo]n|[Ss]ince|[Bb]efore|[Aa]fter|[Uu]ntil|[Bb]y|[Oo]ver|[Tt]o|[Aa]t)\s+)?\b(?P<x>(?:(?P<mod>[Ll]ast|"
+      r"[Nn]ext|[Tt]his|[Pp]ast|[Cc]oming)\s+)?(?P<h>Thanksgiving(?:\s+Day)?|Christmas(?:\s+(?:Day|Eve))?|"
+      r"New\s+Year['’]s\s+(?:Day|Eve)|Election\s+Day|Independence\s+Day))\b(?![-'’])", _h_holiday, "holiday")
 # yesterday/today/tomorrow
 _rule(r"\b(?P<x>(?i:the\s+day\s+(?:before\s+yesterday|after\s+tomorrow)|(?:earlier|later)\s+today|yesterday|today|"
       r"tomorrow|tonight|this\s+(?:morning|afternoon|evening)|last\s+night))\b", _h_rel_day, "relday")
@@ -1214,11 +1255,12 @@ _NEEDS = {
     "quarter": re.compile(r"Q[1-4]|(?i:quarter)"),
     "time": re.compile(r"(?i:noon|midday|midnight)"),
     "spelled": re.compile(r"(?i:nineteen|two\s+thousand)"),
+    "holiday": re.compile(r"Thanksgiving|Christmas|New\s+Year|Election\s+Day|Independence\s+Day"),
     "timeml": re.compile(r""),
 }
 _QUICK = re.compile(r"\d|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|week|month|year|quarter|decade|"
                     r"centur|hour|minute|second|tonight|tomorrow|noon|midnight|annual|fortnight|yr|hr|min|sec|every|each|"
-                    r"per\b|ago|nineteen|thousand)|Q[1-4]|['’]\d0s")
+                    r"per\b|ago|nineteen|thousand|thanksgiving|christmas)|Q[1-4]|['’]\d0s")
 
 _TIME_JOIN_AFTER = re.compile(r"^\s*(?:,\s*)?(?:at\s+|[-\u2013@]\s*)?$")
 _TIME_JOIN_BEFORE = re.compile(r"^\s*(?:,\s*)?(?:on\s+|of\s+)?$")
