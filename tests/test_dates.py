@@ -270,6 +270,9 @@ def test_no_dates(sentence):
     ("In the year-ago third quarter, it earned $22 million.", OCT89, "the year-ago third quarter", "1988-Q3", "date"),
     ("For the quarter a year ago, it earned $16 million.", OCT89, "the quarter a year ago", "1988", "date"),
     ("Sales rose in the current quarter.", OCT89, "the current quarter", "1989-Q4", "date"),
+    ("Earnings will be lower for the last half of 1989.", OCT89, "the last half of 1989", "1989-H2", "date"),
+    ("It will last through the first two quarters of 1990.", OCT89, "the first two quarters of 1990", "1990-H1",
+     "date"),
 ])
 def test_timeml_conventions(sentence, anchor, span, value, type_):
     found = extract_dates(sentence, anchor, timeml=True)

@@ -1211,6 +1211,16 @@ def _h_year_adj(m, ctx):
                        type="date", note=YEAR_BEFORE_NOTE)
 
 
+def _h_half_year(m, ctx):
+    """TimeML: "the last half of 1989" 1989-H2, "the first two quarters of 1990" 1990-H1."""
+    s, e = _span(m)
+    h = 1 if m.group("which").lower() == "first" else 2
+    y = int(m.group("y"))
+    first, last = (date(y, 1, 1), date(y, 6, 30)) if h == 1 else (date(y, 7, 1), date(y, 12, 31))
+    return DateMention(text=ctx.text[s:e], start=s, end=e, value=f"{y}-H{h}", granularity=None, type="date",
+                       range_start=first.isoformat(), range_end=last.isoformat())
+
+
 def _h_quarter_year_before(m, ctx):
     """TimeML: "the year-ago third quarter" is the third quarter the text is about, a year earlier."""
     mention = _h_quarter(m, ctx)
@@ -1239,6 +1249,8 @@ _rule(r"\b(?P<x>(?i:year-(?:ago|earlier)))\b", _h_year_adj, "timeml")
 _rule(r"\b(?P<x>(?:(?i:the)\s+)?(?i:year-(?:ago|earlier))\s+(?P<q>(?i:first|second|third|fourth|final|1st|2nd|3rd|4th))"
       r"[\s-]+(?i:quarter))\b", _h_quarter_year_before, "timeml")
 _rule(r"\b(?P<x>(?i:the)\s+(?P<y>" + _YEAR4 + r")\s+(?i:period|quarter))\b(?![-'’])", _h_year_period, "timeml")
+_rule(r"\b(?P<x>(?:(?i:the)\s+)?(?P<which>(?i:first|second|last|latter))\s+(?i:half|two\s+quarters)\s+of\s+"
+      r"(?P<y>" + _YEAR4 + r"))(?!\d)", _h_half_year, "timeml")
 
 
 # cheap pre-checks: which families of rules can fire at all
