@@ -236,6 +236,72 @@ def _beaten(claim: ClaimAnalysis, claim_terms: set[str], passage: Passage) -> Op
     return None
 
 
+# Quoted words in a claim ('There is a deal.'), and who a source says spoke them.
+_QUOTED = re.compile(r"[\"\u201c\u2018'](?P<q>[^\"\u201d\u2019']{8,300}?)[\"\u201d\u2019'](?!\w)")
+_NAME = r"(?P<name>[A-Z][\w.\u2019'-]+(?:[ \u00a0]+(?:[A-Z][\w.\u2019'-]+|de|von|der|van|da|al|bin)){0,3})"
+_SAID = r"(?:said|says|told|added|wrote|declared|announced|quipped|warned|insisted|stated|replied)"
+_AFTER_QUOTE = [re.compile(r"^[\s,.\"\u201d\u2019]*[\u2014\u2013-]+\s*" + _NAME),
+                re.compile(r"^[\s,.\"\u201d\u2019]*" + _SAID + r"\s+" + _NAME),
+                re.compile(r"^[\s,.\"\u201d\u2019]*" + _NAME + r"\s+" + _SAID)]
+_BEFORE_QUOTE = re.compile(_NAME + r"\s+" + _SAID + r"[^.\"\u201c]{0,40}[:,]?\s*[\"\u201c\u2018]?\s*$")
+_PRONOUN = {"he", "she", "they", "it", "we", "i", "you", "the", "this", "that", "but", "and"}
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def _quote_speaker(text: str, start: int, end: int) -> Optional[str]:
+    """Who the text says spoke the words at text[start:end]: "...” — Carme Artigas", "... , Liu said",
+    "Macron said: “...”"; None when it does not say (or only says "he")."""
+    after = text[end:end + 80]
+    for pattern in _AFTER_QUOTE:
+        found = pattern.match(after)
+        if found and found.group("name").split()[0].lower() not in _PRONOUN:
+            return found.group("name").rstrip(".,")
+    found = _BEFORE_QUOTE.search(text[max(0, start - 120):start])
+    if found and found.group("name").split()[0].lower() not in _PRONOUN:
+        return found.group("name").rstrip(".,")
+    return None
+
+
+def _quote_checks(claim: ClaimAnalysis, source_text: str, passage: Passage) -> tuple[list[str], list[str]]:
+    """Matches and conflicts about who said the claim's quoted words, where this passage quotes them."""
+    people = [e.text for e in claim.entities if e.label == "PERSON"]
+    claimed = claim.speaker or (people[0] if people else None)
+    claimed = next((name for name in people if claimed and claimed in name), claimed)
+    matches, conflicts = [], []
+    if not claimed:
+        return matches, conflicts
+    folded_source = None
+    for quote in _QUOTED.finditer(claim.text):
+        words = _fold(quote.group("q"))
+        if len(words) < 8:
+            continue
+        window = source_text[max(0, passage.start - 300):passage.end + 300]
+        if words not in _fold(window):
+            continue
+        folded_source = folded_source or source_text.lower()
+        # Locate the words in the source (the first word of the quote, then its end), to read the attribution.
+        first = quote.group("q").strip().split()[0].lower()
+        position = folded_source.find(first, max(0, passage.start - 300))
+        last = quote.group("q").strip().split()[-1].lower().strip(".,!?")
+        end = folded_source.find(last, position) + len(last) if position >= 0 else -1
+        if position < 0 or end < len(last):
+            continue
+        speaker = _quote_speaker(source_text, position, end + 2)
+        if not speaker:
+            continue
+        said = {t for t in _fold(speaker).split() if len(t) > 2}
+        claims = {t for t in _fold(claimed).split() if len(t) > 2}
+        if said & claims:
+            matches.append(f"the words are {speaker}\u2019s")
+        else:
+            conflicts.append(f"the source attributes \u201c{quote.group('q').strip()}\u201d to {speaker}; "
+                             f"the claim to {claimed}")
+    return matches, conflicts
+
+
 def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[str, str]]:
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
@@ -394,6 +460,11 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             matches.append(ident)
         elif others and coverage >= 0.5:
             conflicts.append(f"the source gives {others[0]}; the claim says {ident}")
+
+    # Quotations: who said the claim's quoted words.
+    quote_matches, quote_conflicts = _quote_checks(claim, source.text, passage)
+    matches += quote_matches
+    conflicts += quote_conflicts
 
     # Places and people the claim names that the passage replaces with others.
     for entity in missing:

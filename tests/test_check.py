@@ -24,6 +24,9 @@ SOURCES = [
      "text": "The Bergen harbour festival opened on 5 June 2024 after a two-day delay."},
     {"id": "local-3", "publisher": "Coast Radio", "published_at": "2024-06-12",
      "text": "Fjord Lines defeated Nordic Ferries for the Bergen ferry contract on Tuesday."},
+    {"id": "local-4", "publisher": "Bergen Daily", "published_at": "2024-06-14",
+     "text": "The council met on Thursday. \u201cWe will not raise the harbour fees this year,\u201d said Mayor "
+             "Ingrid Olsen."},
 ]
 
 
@@ -49,6 +52,10 @@ def store(tmp_path_factory):
     ("The Moon landing was filmed in a studio in 1969", "NOT_ENOUGH_EVIDENCE", []),
     # Who won: "X defeated Y" contradicts "Y won".
     ("Nordic Ferries won the Bergen ferry contract", "REFUTED", ["defeated Nordic Ferries"]),
+    # Who said it: the quoted words are the mayor's, not the claim's speaker's.
+    ("Harbour director Anders Lund said 'We will not raise the harbour fees this year.'", "REFUTED",
+     ["Ingrid Olsen", "Anders Lund"]),
+    ("Mayor Ingrid Olsen said 'We will not raise the harbour fees this year.'", "SUPPORTED", ["Ingrid Olsen"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
