@@ -1,7 +1,7 @@
 """Serve factcheck: `python app.py` (the embedded SQLite store; the demo corpus is loaded into an empty one)."""
 import os
 
-from factcheck import create_app, load_demo
+from factcheck import create_app, load_demo, serve_app
 from factcheck.keys import serve_guard
 
 app = create_app()
@@ -17,4 +17,4 @@ if __name__ == "__main__":
         raise SystemExit(2)
     load_demo(app.extensions["factcheck_store"], app.extensions["factcheck_config"])
     print(f"factcheck is running at http://{host}:{port}/")
-    app.run(host=host, port=port)
+    serve_app(app, host, port)

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .store import Store
 
-__all__ = ["create_app", "load_demo", "resolve_config", "DEMO_CORPUS"]
+__all__ = ["create_app", "load_demo", "serve_app", "resolve_config", "DEMO_CORPUS"]
 
 DEMO_CORPUS = Path(__file__).parent / "demo" / "wikinews.jsonl"
 MAX_CONTENT_LENGTH = 20 * 1024 * 1024
@@ -69,6 +69,13 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     _register_error_handlers(app)
     app.after_request(_security_headers)
     return app
+
+
+def serve_app(app: "Flask", host: str, port: int) -> None:
+    """Serve the app with waitress, a production WSGI server (a pool of threads), until interrupted."""
+    from waitress import serve
+
+    serve(app, host=host, port=port, threads=8, ident="factcheck")
 
 
 def _wants_problem_json() -> bool:

@@ -214,7 +214,7 @@ def cmd_timeline(args, config: Config) -> int:
 
 def cmd_serve(args, config: Config) -> int:
     try:
-        from . import create_app
+        from . import create_app, serve_app
     except ImportError as exc:
         raise CommandError(f"the web app is not available: {exc}") from None
     from .keys import serve_guard
@@ -225,7 +225,8 @@ def cmd_serve(args, config: Config) -> int:
     if message:
         _err(message)
     app = create_app()
-    app.run(host=args.host, port=args.port)
+    print(f"factcheck is running at http://{args.host}:{args.port}/")
+    serve_app(app, args.host, args.port)
     return EXIT_OK
 
 

@@ -270,14 +270,12 @@ def test_serve_runs_create_app(env_store, monkeypatch):
     import factcheck
 
     ran = []
+    app = object()
 
-    class FakeApp:
-        def run(self, host, port):
-            ran.append((host, port))
-
-    monkeypatch.setattr(factcheck, "create_app", lambda config=None: FakeApp(), raising=False)
+    monkeypatch.setattr(factcheck, "create_app", lambda config=None: app, raising=False)
+    monkeypatch.setattr(factcheck, "serve_app", lambda served, host, port: ran.append((served, host, port)))
     assert main(["serve", "--port", "5123"]) == 0
-    assert ran == [("127.0.0.1", 5123)]
+    assert ran == [(app, "127.0.0.1", 5123)]
 
 
 def test_indexes_missing_module_and_status(env_store, monkeypatch, capsys):
