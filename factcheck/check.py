@@ -14,7 +14,7 @@ from .extract import NEGATION, ClaimAnalysis, analyse_claim
 from .models import DateMention, Entity, Evidence, Number, Passage, Verdict
 from .store.base import Hit, Store
 from .extract.places import place_kind, places_exclude
-from .textutil import content_terms, human_date, stem
+from .textutil import content_terms, human_date, stem, term_list
 
 MAX_CLAIM_CHARS = 2000
 RETRIEVE = 40  # passages judged per claim
@@ -302,6 +302,49 @@ def _quote_checks(claim: ClaimAnalysis, source_text: str, passage: Passage) -> t
     return matches, conflicts
 
 
+_COPULA = re.compile(r"\s+(?:was|is|were|are|became|becomes|served as|serves as|acted as|acts as|as)\s+"
+                     r"(?P<phrase>[^.;:!?]{3,80})")
+
+
+_PERSON_NAME = r"[A-Z][\w\u2019'-]+(?:[ \u00a0]+(?:[A-Z][\w\u2019'-]+|de|von|der|van|da)){1,3}"
+_NAME_LIST = re.compile(r"[ \u00a0:]+(?P<names>" + _PERSON_NAME + r"(?:\s*(?:,|\band\b|&)\s*(?:and\s+)?" + _PERSON_NAME + r")*)")
+
+
+def _role_holders(passage: Passage, role: str) -> Optional[list[str]]:
+    """The names a sentence lists right after a role word ("Rapporteurs Dragos Tudorache and Brando Benifei
+    with ..."), or None when it lists none there."""
+    for word in _TOKEN.finditer(passage.text):
+        if stem(word.group(0)) != role:
+            continue
+        listed = _NAME_LIST.match(passage.text, word.end())
+        if not listed:
+            continue
+        names = [n.strip() for n in re.split(r"\s*(?:,|\band\b|&)\s*", listed.group("names")) if n.strip()]
+        people = [e.text for e in passage.entities if e.label == "PERSON"]
+        if any(name in person or person in name for name in names for person in people):
+            return names
+    return None
+
+
+def _role_conflicts(claim: ClaimAnalysis, passage: Passage) -> list[str]:
+    """"X was one of the rapporteurs" against a sentence naming the rapporteurs, X not among them."""
+    conflicts = []
+    for person in (e for e in claim.entities if e.label == "PERSON"):
+        said = _COPULA.match(claim.text, person.end)
+        if not said:
+            continue
+        # Role words are common nouns: lower-case in the claim ("rapporteurs", not "Parliament").
+        nouns = " ".join(w for w in _TOKEN.findall(said.group("phrase")) if w.islower() and len(w) > 2)
+        for role in term_list(nouns):
+            holders = _role_holders(passage, role)
+            if holders and not any(set(h.lower().split()) & set(person.key.split()) for h in holders):
+                names = " and ".join(holders)
+                word = _word_from(said.group("phrase"), role)
+                conflicts.append(f"the source names {names} as {word}, not {person.text}")
+                break
+    return conflicts
+
+
 def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[str, str]]:
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
@@ -460,6 +503,9 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             matches.append(ident)
         elif others and coverage >= 0.5:
             conflicts.append(f"the source gives {others[0]}; the claim says {ident}")
+
+    # Roles: the claim gives someone a role that the sentence gives to other people.
+    conflicts += _role_conflicts(claim, passage)
 
     # Quotations: who said the claim's quoted words.
     quote_matches, quote_conflicts = _quote_checks(claim, source.text, passage)

@@ -27,6 +27,8 @@ SOURCES = [
     {"id": "local-4", "publisher": "Bergen Daily", "published_at": "2024-06-14",
      "text": "The council met on Thursday. \u201cWe will not raise the harbour fees this year,\u201d said Mayor "
              "Ingrid Olsen."},
+    {"id": "local-5", "publisher": "Coast Radio", "published_at": "2024-06-15",
+     "text": "Negotiators Kari Berg and Ola Dahl with Fisheries Minister Nina Holm at the quota talks."},
 ]
 
 
@@ -56,6 +58,9 @@ def store(tmp_path_factory):
     ("Harbour director Anders Lund said 'We will not raise the harbour fees this year.'", "REFUTED",
      ["Ingrid Olsen", "Anders Lund"]),
     ("Mayor Ingrid Olsen said 'We will not raise the harbour fees this year.'", "SUPPORTED", ["Ingrid Olsen"]),
+    # Roles: the sentence names the negotiators, and the minister is not one of them.
+    ("Fisheries Minister Nina Holm was one of the negotiators at the quota talks", "REFUTED",
+     ["Kari Berg and Ola Dahl as negotiators"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
