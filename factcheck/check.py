@@ -345,12 +345,28 @@ def _role_conflicts(claim: ClaimAnalysis, passage: Passage) -> list[str]:
     return conflicts
 
 
-def _antonym(claim_terms: set[str], passage_terms: set[str]) -> Optional[tuple[str, str]]:
+def _governs(text: str, prefix: str, objects: set[str]) -> int:
+    """How many of the claim's other words follow a word starting with `prefix` closely (what it governs)."""
+    best = 0
+    for word in _TOKEN.finditer(text):
+        if stem(word.group(0)).startswith(prefix):
+            best = max(best, len(content_terms(text[word.end():word.end() + 70]) & objects))
+    return best
+
+
+def _antonym(claim_terms: set[str], passage_terms: set[str], passage_text: str = "") -> Optional[tuple[str, str]]:
+    """A pair of opposite words, the claim using one and the sentence the other for the same things
+    ("applies to military systems" / "exempting systems used ... for military purposes")."""
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
-            if any(t.startswith(x) for t in claim_terms) and any(t.startswith(y) for t in passage_terms) \
-                    and not any(t.startswith(y) for t in claim_terms) \
-                    and not any(t.startswith(x) for t in passage_terms):
+            if not any(t.startswith(x) for t in claim_terms) or not any(t.startswith(y) for t in passage_terms) \
+                    or any(t.startswith(y) for t in claim_terms):
+                continue
+            if not any(t.startswith(x) for t in passage_terms):
+                return x, y
+            # Both words in the sentence: the opposite one must be the one that governs the claim's words.
+            objects = {t for t in claim_terms if not t.startswith(x)}
+            if passage_text and _governs(passage_text, y, objects) > _governs(passage_text, x, objects):
                 return x, y
     return None
 
@@ -532,7 +548,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     if coverage >= 0.5 and all_named:
         passage_neg = _negated_terms(passage.text, shared)
         claim_neg = _negated_terms(claim.text, shared)
-        opposite = _antonym(claim_terms, passage_terms)
+        opposite = _antonym(claim_terms, passage_terms, passage.text)
         beaten = _beaten(claim, claim_terms, passage)
         if beaten:
             conflicts.append(f"the source says \u201c{beaten}\u201d where the claim says {claim.entities[0].text} won")

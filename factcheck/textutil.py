@@ -37,7 +37,15 @@ def stem(word: str) -> str:
 
 
 # Words whose stem would collide with an unrelated word ("publication" -> "public").
-WORD_SYNONYMS = {"publication": "published", "met": "meet", "led": "lead", "struck": "strike"}
+WORD_SYNONYMS = {"publication": "published", "met": "meet", "led": "lead", "struck": "strike",
+                 # British and American spellings of the same word
+                 "defence": "defense", "offence": "offense", "licence": "license", "programme": "program",
+                 "programmes": "programs", "favour": "favor", "favoured": "favored", "labour": "labor",
+                 "centre": "center", "centres": "centers", "organisation": "organization",
+                 "organisations": "organizations", "organised": "organized", "recognised": "recognized",
+                 "criticised": "criticized", "analyse": "analyze", "analysed": "analyzed",
+                 "authorised": "authorized", "realised": "realized", "emphasised": "emphasized",
+                 "prioritise": "prioritize", "harmonise": "harmonize", "harmonised": "harmonized"}
 
 # Words news writers use for the same event, mapped to one stem ("adopted" and "approved", "clinched" and
 # "reached"), so that a paraphrase still counts as the same event. Keys and values are Snowball stems.

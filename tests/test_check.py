@@ -29,6 +29,9 @@ SOURCES = [
              "Ingrid Olsen."},
     {"id": "local-5", "publisher": "Coast Radio", "published_at": "2024-06-15",
      "text": "Negotiators Kari Berg and Ola Dahl with Fisheries Minister Nina Holm at the quota talks."},
+    {"id": "local-6", "publisher": "Bergen Daily", "published_at": "2024-06-16",
+     "text": "The new harbour speed limit applies only to cargo boats, exempting ferries used for passenger "
+             "transport."},
 ]
 
 
@@ -61,6 +64,8 @@ def store(tmp_path_factory):
     # Roles: the sentence names the negotiators, and the minister is not one of them.
     ("Fisheries Minister Nina Holm was one of the negotiators at the quota talks", "REFUTED",
      ["Kari Berg and Ola Dahl as negotiators"]),
+    # Opposite words: the sentence exempts what the claim says the rule applies to (British spelling too).
+    ("The harbour speed limit applies to ferries used for passenger transport", "REFUTED", ["exempting"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
