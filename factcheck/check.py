@@ -345,12 +345,17 @@ def _role_conflicts(claim: ClaimAnalysis, passage: Passage) -> list[str]:
     return conflicts
 
 
-def _governs(text: str, prefix: str, objects: set[str]) -> int:
-    """How many of the claim's other words follow a word starting with `prefix` closely (what it governs)."""
-    best = 0
+def _reach(text: str, prefix: str, objects: set[str]) -> int:
+    """How far (in characters) the claim's other words start after a word beginning with `prefix`: the
+    nearer verb is the one that governs them. A large number when none follows within 70 characters."""
+    best = 10_000
     for word in _TOKEN.finditer(text):
-        if stem(word.group(0)).startswith(prefix):
-            best = max(best, len(content_terms(text[word.end():word.end() + 70]) & objects))
+        if not stem(word.group(0)).startswith(prefix):
+            continue
+        for following in _TOKEN.finditer(text, word.end(), word.end() + 70):
+            if stem(following.group(0)) in objects:
+                best = min(best, following.start() - word.end())
+                break
     return best
 
 
@@ -366,7 +371,7 @@ def _antonym(claim_terms: set[str], passage_terms: set[str], passage_text: str =
                 return x, y
             # Both words in the sentence: the opposite one must be the one that governs the claim's words.
             objects = {t for t in claim_terms if not t.startswith(x)}
-            if passage_text and _governs(passage_text, y, objects) > _governs(passage_text, x, objects):
+            if passage_text and _reach(passage_text, y, objects) < _reach(passage_text, x, objects):
                 return x, y
     return None
 
