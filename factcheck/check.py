@@ -13,7 +13,7 @@ from typing import Optional
 from .compare import (
     FUTURE, IDENTIFIER, opposite_words, beaten_by, checkable_dates, comparable_numbers, date_context,
     dates_overlap, entity_match, is_hedged, named_in, is_locative, mostly_named, near, negation_of,
-    number_label, numbers_agree, places_differ, quote_checks, reports_same, role_conflicts, number_tail,
+    number_label, numbers_agree, places_differ, ranges, quote_checks, reports_same, role_conflicts, number_tail,
     word_from,
 )
 from .extract import ClaimAnalysis, analyse_claim
@@ -184,10 +184,14 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     matched_numbers = 0
     claimed = [pn for pn in passage.numbers
                if any(numbers_agree(cn, pn, is_hedged(claim.text, cn)) for cn in quantities)]
+    spans = ranges(passage.text, passage.numbers)
     for cn in quantities:
         label = number_label(claim.text, cn)
         hedged = is_hedged(claim.text, cn)
         agreeing = [pn for pn in passage.numbers if numbers_agree(cn, pn, hedged or is_hedged(passage.text, pn))]
+        # A value inside a range the sentence gives ("30-95 years") agrees with both ends.
+        agreeing += [end for pair in spans for end in pair if pair[0].value <= cn.value <= pair[1].value
+                     and end not in agreeing]
         same_label = [pn for pn in passage.numbers if label and label & number_label(passage.text, pn)]
         if agreeing and (not same_label or any(pn in agreeing for pn in same_label)):
             matched_numbers += 1

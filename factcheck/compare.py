@@ -340,3 +340,19 @@ def word_from(text: str, stem_prefix: str) -> str:
         if match.group(0).lower().startswith(stem_prefix):
             return match.group(0)
     return stem_prefix
+
+
+_RANGE_JOIN = re.compile(r"\s*(?:-|\u2013|\u2014|to|(?P<and>and))\s*$")
+
+
+def ranges(text: str, numbers: list[Number]) -> list[tuple[Number, Number]]:
+    """Pairs of numbers that write a range ("30\u201395 years", "between 30 and 130 cm", "3 to 4 times")."""
+    pairs = []
+    for first, second in zip(numbers, numbers[1:]):
+        join = _RANGE_JOIN.match(text[first.end:second.start] + " ")
+        if not join or first.value >= second.value or second.start - first.end > 6:
+            continue
+        if join.group("and") and not text[max(0, first.start - 9):first.start].lower().endswith("between "):
+            continue  # "3 and 4" is a list; "between 3 and 4" a range
+        pairs.append((first, second))
+    return pairs

@@ -32,6 +32,8 @@ SOURCES = [
     {"id": "local-6", "publisher": "Bergen Daily", "published_at": "2024-06-16",
      "text": "The new harbour speed limit applies only to cargo boats, exempting ferries used for passenger "
              "transport."},
+    {"id": "local-7", "publisher": "Coast Radio", "published_at": "2024-06-17",
+     "text": "The new Bergen to Stavanger ferry crossing takes 40\u201350 minutes, the operator said."},
 ]
 
 
@@ -66,6 +68,9 @@ def store(tmp_path_factory):
      ["Kari Berg and Ola Dahl as negotiators"]),
     # Opposite words: the sentence exempts what the claim says the rule applies to (British spelling too).
     ("The harbour speed limit applies to ferries used for passenger transport", "REFUTED", ["exempting"]),
+    # A value inside the range a source gives agrees with it; one outside conflicts.
+    ("The Bergen to Stavanger ferry crossing takes 45 minutes", "SUPPORTED", ["40"]),
+    ("The Bergen to Stavanger ferry crossing takes 90 minutes", "REFUTED", ["90 minutes"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
