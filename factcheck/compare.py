@@ -16,7 +16,6 @@ ANTONYMS = [("appli", "exempt"), ("approv", "refus"), ("accept", "refus"), ("win
             ("legal", "illeg"), ("includ", "exclud"), ("support", "oppos"), ("join", "leav"), ("confirm", "deni"),
             ("approv", "fail"), ("guilti", "innoc"), ("public", "privat"), ("entir", "part"),
             ("resign", "appoint"), ("attend", "absent")]
-_ORDINAL_WORDS = re.compile(r"\b(first|second|third|last|final|only|single)\b", re.I)
 IDENTIFIER = re.compile(r"\b\d{2,4}/\d{1,5}\b")
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _LABEL_STOP = frozenset("a an the of in on at to for by with from was were is are be been has have had it its".split())
