@@ -61,20 +61,16 @@ CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 
 SCHEMA_VERSION = 2
 
-# Words that carry no retrieval signal; kept short on purpose (FTS5 has no stop list of its own).
-STOPWORDS = frozenset("""a an and are as at be been being but by did do does for from had has have he her his i if in
-into is it its of on or our she so than that the their them then there these they this those to was we were what
-when where which who whom why will with would you your not no""".split())
-
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 def fts_query(text: str, max_terms: int = 32) -> str:
     """Turn free text into a safe FTS5 query over the indexed terms (textutil.index_terms, the same words the
-    Elasticsearch store indexes): each term quoted, so no FTS syntax gets through, and OR-ed."""
+    Elasticsearch store indexes; stop words are already gone): each term quoted, so no FTS syntax gets
+    through, and OR-ed."""
     seen: list[str] = []
     for token in _TOKEN.findall(index_terms(text)):
-        if token in STOPWORDS or token in seen:
+        if token in seen:
             continue
         seen.append(token)
         if len(seen) >= max_terms:
