@@ -102,7 +102,14 @@ def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: 
 
 def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
     """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
-    return set(term_list(text, exclude))
+    spans = tuple(exclude)
+    return set(term_list(text, spans)) if spans else set(_whole_text_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _whole_text_terms(text: str) -> frozenset:
+    # A check reads each candidate sentence several times (topic words, judging, context): compute once.
+    return frozenset(term_list(text))
 
 
 def index_terms(text: str) -> str:
