@@ -3,17 +3,18 @@
     .venv/bin/python bench/claims.py [--data ../shared/data] [--folds 5] [--seed 13]
 
 Every sentence goes through the service's own path: spaCy entities (factcheck.extract.nlp.entities), then
-factcheck.extract.analyse_sentence (dates, numbers, claim_score) and claims.is_check_worthy.
+factcheck.extract.analyse_sentence (dates, numbers, lexical score), claims.refine (sentence vectors for the
+uncertain ones) and claims.is_check_worthy.
 
 Figures:
 1. the shipped model (factcheck/extract/claim_model.json, written by scripts/train_claims.py from the 80% part of
    the random.Random(seed).shuffle 80/20 split) on the held-out 20% it was not trained on;
 2. k-fold cross-validation of the whole training procedure (scripts/train_claims.train: vocabulary, L2 strength,
    minimum n-gram frequency and threshold all chosen by an inner CV on the k-1 training folds), scored on the
-   held-out fold; the same folds with the 20 hand-written features alone (the previous model) for comparison;
+   held-out fold, with the refiner (sentence vectors) and with the lexical stage alone (the previous model);
 3. the shipped model on all sentences (optimistic: 80% of them were used for fitting) and the all-positive
    baseline;
-4. speed of `claims.claim_score` alone (inputs precomputed), in sentences per second.
+4. speed of `claims.lexical_score` alone (inputs precomputed) and of `claims.refine` over all sentences.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 from factcheck.extract import analyse_sentence  # noqa: E402
-from factcheck.extract import claims, nlp  # noqa: E402
+from factcheck.extract import claims, encoder, nlp  # noqa: E402
 import train_claims  # noqa: E402
 
 DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data")
@@ -52,7 +53,7 @@ def main(argv=None) -> int:
     with open(os.path.join(args.data, "claimbuster", "train.json"), encoding="utf-8") as handle:
         rows = json.load(handle)
     started = time.perf_counter()
-    inputs, feats, grams, scores, shipped, gold = [], [], [], [], [], []
+    inputs, feats, grams, scores, gold = [], [], [], [], []
     for row in rows:
         text = row["text"]
         entities = nlp.entities(text)
@@ -62,8 +63,12 @@ def main(argv=None) -> int:
         feats.append([f[k] for k in claims.FEATURES])
         grams.append(claims.ngrams(text))
         scores.append(score)
-        shipped.append(claims.is_check_worthy(score))
         gold.append(int(row["label"]) == 1)
+    texts = [i[0] for i in inputs]
+    t0 = time.perf_counter()
+    final = claims.refine(texts, scores)
+    refine_seconds = time.perf_counter() - t0
+    shipped = [claims.is_check_worthy(s) for s in final]
     elapsed = time.perf_counter() - started
     x = np.array(feats, dtype=float)
     y = np.array(gold, dtype=bool)
@@ -71,18 +76,24 @@ def main(argv=None) -> int:
     meta = claims.model().meta
     print(f"ClaimBuster train.json: {len(rows):,} sentences, {y.sum():,} check-worthy ({y.mean():.1%}); "
           f"service path in {elapsed:.1f}s ({1000 * elapsed / len(rows):.1f} ms/sentence, spaCy dominates)")
+    refiner = claims.model().refiner
+    lo, hi = refiner.band
+    in_band = sum(lo <= s <= hi for s in scores)
     print(f"shipped model: {meta.get('ngrams')} n-grams + {len(claims.FEATURES)} features, threshold "
-          f"{claims.model().threshold}, l2 {meta.get('l2')}, min_df {meta.get('min_df')}; "
-          f"{os.path.getsize(claims.MODEL_PATH):,} bytes")
+          f"{claims.model().threshold}, l2 {meta.get('l2')}, min_df {meta.get('min_df')}; refiner over "
+          f"{encoder.NAME} vectors for lexical scores in [{lo}, {hi}] ({in_band:,} sentences, "
+          f"{in_band / len(rows):.0%}), threshold {refiner.threshold}; {os.path.getsize(claims.MODEL_PATH):,} bytes")
+    print(f"refine over all sentences: {refine_seconds:.1f}s ({1000 * refine_seconds / max(1, in_band):.1f} ms per "
+          f"refined sentence, {len(rows) / refine_seconds:,.0f} sentences/s overall)")
 
     # Speed of claim_score alone (best of 3 passes over all sentences, model already loaded).
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
         for text, entities, numbers, n_dates in inputs:
-            claims.claim_score(text, entities, numbers, n_dates)
+            claims.lexical_score(text, entities, numbers, n_dates)
         best = min(best, time.perf_counter() - t0)
-    print(f"claim_score alone: {len(inputs) / best:,.0f} sentences/s ({1e6 * best / len(inputs):.0f} us/sentence)")
+    print(f"lexical_score alone: {len(inputs) / best:,.0f} sentences/s ({1e6 * best / len(inputs):.0f} us/sentence)")
 
     print(f"{'evaluation':<66}{'n':>6}{'P':>7}{'R':>7}{'F1':>7}")
 
@@ -94,26 +105,29 @@ def main(argv=None) -> int:
     _train_part, held = train_claims.split(len(rows), args.seed)
     line(f"shipped model, held-out 20% (seed {args.seed}, not used in training)", y[held], shipped[held])
 
+    t0 = time.perf_counter()
+    vectors = encoder.encode(texts)
+    print(f"sentence vectors of all {len(rows):,} sentences for the cross-validation: {time.perf_counter() - t0:.0f}s")
     fold_of = train_claims.folds(len(rows), args.folds, args.seed)
     predicted = np.zeros(len(rows), dtype=bool)
-    predicted_dense = np.zeros(len(rows), dtype=bool)
-    fold_f1, fold_f1_dense, chosen = [], [], []
+    predicted_lexical = np.zeros(len(rows), dtype=bool)
+    fold_f1, fold_f1_lexical, chosen = [], [], []
     t0 = time.perf_counter()
     for k in range(args.folds):
         tr, te = np.flatnonzero(fold_of != k), np.flatnonzero(fold_of == k)
-        model = train_claims.train(x[tr], [grams[i] for i in tr], y[tr], args.seed)
-        predicted[te] = train_claims.scorer(model)(x[te], [grams[i] for i in te]) >= model["threshold"]
+        model = train_claims.train_all(x[tr], [grams[i] for i in tr], vectors[tr], y[tr], args.seed)
+        score = train_claims.scorer(model)
+        predicted[te] = score(x[te], [grams[i] for i in te], vectors[te]) >= train_claims.threshold_of(model, True)
+        predicted_lexical[te] = score(x[te], [grams[i] for i in te]) >= train_claims.threshold_of(model, False)
         fold_f1.append(prf(y[te], predicted[te])[2])
-        chosen.append((model["meta"]["l2"], model["meta"]["min_df"], model["threshold"]))
-        # The previous model: the 20 hand-written features only (no n-grams), same procedure.
-        dense_model = train_claims.train(x[tr], [[] for _ in tr], y[tr], args.seed)
-        predicted_dense[te] = train_claims.scorer(dense_model)(x[te], [[] for _ in te]) >= dense_model["threshold"]
-        fold_f1_dense.append(prf(y[te], predicted_dense[te])[2])
-    line(f"{args.folds}-fold CV, 20 features + n-grams, whole procedure (pooled)", y, predicted)
-    print(f"{'':<66}{'':>6}  per-fold F1 {np.mean(fold_f1):.3f} +- {np.std(fold_f1):.3f}; "
-          f"chosen (l2, min_df, threshold): {chosen} ({time.perf_counter() - t0:.0f}s)")
-    line(f"{args.folds}-fold CV, 20 features only (previous model) (pooled)", y, predicted_dense)
-    print(f"{'':<66}{'':>6}  per-fold F1 {np.mean(fold_f1_dense):.3f} +- {np.std(fold_f1_dense):.3f}")
+        fold_f1_lexical.append(prf(y[te], predicted_lexical[te])[2])
+        chosen.append((model["meta"]["l2"], model["meta"]["min_df"], model["threshold"],
+                       model["refiner"]["meta"]["l2"], model["refiner"]["threshold"]))
+    line(f"{args.folds}-fold CV, lexical + refiner, whole procedure (pooled)", y, predicted)
+    print(f"{'':<66}{'':>6}  per-fold F1 {np.mean(fold_f1):.3f} +- {np.std(fold_f1):.3f}; chosen (l2, min_df, "
+          f"threshold, refiner l2, refiner threshold): {chosen} ({time.perf_counter() - t0:.0f}s)")
+    line(f"{args.folds}-fold CV, lexical stage alone (previous model) (pooled)", y, predicted_lexical)
+    print(f"{'':<66}{'':>6}  per-fold F1 {np.mean(fold_f1_lexical):.3f} +- {np.std(fold_f1_lexical):.3f}")
     line("shipped model, all sentences (80% seen in fitting)", y, shipped)
     line("baseline: every sentence check-worthy", y, np.ones(len(rows), dtype=bool))
     return 0

@@ -32,13 +32,15 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from factcheck.extract import _without_overlaps, claims, nlp  # noqa: E402
+from factcheck.extract import _without_overlaps, claims, encoder, nlp  # noqa: E402
 from factcheck.extract import dates as date_extract  # noqa: E402
 from factcheck.extract import numbers as number_extract  # noqa: E402
 
 SEED = 13
 L2_GRID = (1e-4, 3e-4, 1e-3, 3e-3)
 MIN_DF_GRID = (2, 3, 5)  # n-grams seen in >= 2 training sentences: keeps the file small (~0.4 MB)
+REFINE_L2_GRID = (1e-5, 3e-5, 1e-4, 3e-4)
+REFINE_BAND = (0.1, 0.8)  # lexical scores outside it are confident enough: ~29% of ClaimBuster sentences fall inside
 INNER_FOLDS = 4
 THRESHOLDS = np.round(np.arange(0.10, 0.80, 0.01), 2)
 
@@ -207,10 +209,10 @@ def train(dense: np.ndarray, grams: list[list[str]], y: np.ndarray, seed: int = 
                 bias, w = fit(d_train, y[tr], l2)
                 scores[te] = predict(bias, w, d_test)
             threshold, score = best_threshold(scores, gold)
-            results.append((score, l2, min_df, threshold))
+            results.append((score, l2, min_df, threshold, scores))
             if log:
                 log(f"    min_df {min_df} l2 {l2:g}: inner-CV F1 {score:.3f} at threshold {threshold:.2f}")
-    score, l2, min_df, threshold = max(results, key=lambda r: (r[0], r[1], r[2]))
+    score, l2, min_df, threshold, out_of_fold = max(results, key=lambda r: (r[0], r[1], r[2]))
     vocabulary = vocabulary_of(grams, min_df)
     bias, w = fit(Design(vocabulary, dense, grams), y, l2)
     n_sparse = len(vocabulary)
@@ -221,17 +223,76 @@ def train(dense: np.ndarray, grams: list[list[str]], y: np.ndarray, seed: int = 
         "ngrams": {g: round(float(v), 4) for g, v in zip(vocabulary, w[:n_sparse]) if abs(v) >= 5e-4},
         "meta": {"l2": l2, "min_df": min_df, "inner_cv_f1": round(score, 4), "sentences": len(y),
                  "check_worthy": int(gold.sum())},
+        "out_of_fold": out_of_fold,
     }
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def refiner_scores(refiner: dict, lexical: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Final scores: the lexical score outside the refiner's band, the refiner's inside (as claims.refine)."""
+    lo, hi = refiner["band"]
+    z = refiner["bias"] + refiner["lexical"] * _logit(lexical) + vectors @ np.array(refiner["weights"])
+    return np.where((lexical >= lo) & (lexical <= hi), 1.0 / (1.0 + np.exp(-z)), lexical)
+
+
+def train_refiner(lexical_oof: np.ndarray, vectors: np.ndarray, y: np.ndarray, seed: int = SEED, log=None) -> dict:
+    """The second stage: a logistic regression over [logit of the out-of-fold lexical score, sentence vector],
+    applied only where the lexical score is uncertain (REFINE_BAND). L2 strength and the final threshold are chosen
+    by inner cross-validation on the out-of-fold scores (stacking); then fitted on all the given sentences."""
+    y = y.astype(float)
+    gold = y.astype(bool)
+    dense = np.hstack([_logit(lexical_oof)[:, None], vectors])
+    inner = folds(len(y), INNER_FOLDS, seed + 1)
+    lo, hi = REFINE_BAND
+    results = []
+    for l2 in REFINE_L2_GRID:
+        scores = np.zeros(len(y))
+        for k in range(INNER_FOLDS):
+            tr, te = np.flatnonzero(inner != k), np.flatnonzero(inner == k)
+            bias, w = fit(Design([], dense[tr], [[] for _ in tr]), y[tr], l2)
+            scores[te] = predict(bias, w, Design([], dense[te], [[] for _ in te]))
+        band = (lexical_oof >= lo) & (lexical_oof <= hi)
+        final = np.where(band, scores, lexical_oof)
+        threshold, score = best_threshold(final, gold)
+        results.append((score, l2, threshold))
+        if log:
+            log(f"    refiner l2 {l2:g}: inner-CV F1 {score:.3f} at threshold {threshold:.2f}")
+    score, l2, threshold = max(results, key=lambda r: (r[0], r[1]))
+    bias, w = fit(Design([], dense, [[] for _ in range(len(y))]), y, l2)
+    return {"encoder": encoder.NAME, "band": list(REFINE_BAND), "bias": round(bias, 5), "lexical": round(float(w[0]), 5),
+            "weights": [round(float(v), 5) for v in w[1:]], "threshold": threshold,
+            "meta": {"l2": l2, "inner_cv_f1": round(score, 4),
+                     "in_band": round(float(np.mean((lexical_oof >= lo) & (lexical_oof <= hi))), 3)}}
+
+
+def train_all(dense: np.ndarray, grams: list[list[str]], vectors: np.ndarray, y: np.ndarray, seed: int = SEED,
+              log=None) -> dict:
+    """The lexical model and its refiner, as written to claim_model.json."""
+    model = train(dense, grams, y, seed, log)
+    model["refiner"] = train_refiner(model.pop("out_of_fold"), vectors, y, seed, log)
+    return model
+
+
 def scorer(model: dict):
-    """A numpy scorer for a trained model dict, identical in arithmetic to claims.claim_score."""
+    """A numpy scorer for a trained model dict, identical in arithmetic to claims.claim_score (lexical) and, given
+    sentence vectors, to claims.refine."""
     vocabulary = list(model["ngrams"])
     w = np.array([model["ngrams"][g] for g in vocabulary] + [model["dense"][k] for k in claims.FEATURES])
 
-    def score(dense: np.ndarray, grams: list[list[str]]) -> np.ndarray:
-        return predict(model["bias"], w, Design(vocabulary, dense, grams))
+    def score(dense: np.ndarray, grams: list[list[str]], vectors: np.ndarray | None = None) -> np.ndarray:
+        lexical = predict(model["bias"], w, Design(vocabulary, dense, grams))
+        if vectors is None or "refiner" not in model:
+            return lexical
+        return refiner_scores(model["refiner"], lexical, vectors)
     return score
+
+
+def threshold_of(model: dict, refined: bool) -> float:
+    return model["refiner"]["threshold"] if refined and "refiner" in model else model["threshold"]
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -248,18 +309,26 @@ def main(argv=None) -> int:
     y = np.array([int(row["label"]) == 1 for row in rows])
     print(f"{len(rows):,} sentences, {int(y.sum()):,} check-worthy", file=sys.stderr)
     dense, grams = inputs(texts)
+    started = time.perf_counter()
+    vectors = encoder.encode(texts)
+    print(f"  sentence vectors of {len(texts):,} sentences ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     train_part, held = split(len(rows), args.seed)
     log = lambda line: print(line, file=sys.stderr)  # noqa: E731
-    model = train(dense[train_part], [grams[i] for i in train_part], y[train_part], args.seed, log)
-    score = scorer(model)(dense[held], [grams[i] for i in held])
-    predicted, gold = score >= model["threshold"], y[held]
-    tp = float(np.sum(predicted & gold))
-    p, r = tp / max(1, predicted.sum()), tp / max(1, gold.sum())
+    model = train_all(dense[train_part], [grams[i] for i in train_part], vectors[train_part], y[train_part],
+                      args.seed, log)
+    gold = y[held]
+    evaluation = {}
+    for name, refined in (("lexical", False), ("refined", True)):
+        score = scorer(model)(dense[held], [grams[i] for i in held], vectors[held] if refined else None)
+        predicted = score >= threshold_of(model, refined)
+        tp = float(np.sum(predicted & gold))
+        p, r = tp / max(1, predicted.sum()), tp / max(1, gold.sum())
+        evaluation[name] = {"precision": round(p, 3), "recall": round(r, 3),
+                            "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3)}
     model["meta"].update({
         "data": "ClaimBuster train.json (%d sentences; label 1 = check-worthy)" % len(rows),
         "split": f"trained on 80% (random.Random({args.seed}).shuffle), evaluated on the other 20%",
-        "held_out": {"sentences": int(len(held)), "precision": round(p, 3), "recall": round(r, 3),
-                     "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3)},
+        "held_out": {"sentences": int(len(held)), **evaluation},
         "features": list(claims.FEATURES), "ngrams": len(model["ngrams"]),
     })
     with open(args.out, "w", encoding="utf-8") as handle:

@@ -31,12 +31,12 @@ def _without_overlaps(numbers: list[Number], dates: list[DateMention]) -> list[N
 
 
 def analyse_sentence(text: str, entities: list[Entity], anchor: Optional[date]):
-    """Dates, numbers, claim score and speaker of one sentence."""
+    """Dates, numbers, lexical claim score (`claims.refine` gives the final one) and speaker of one sentence."""
     from . import claims, dates as date_extract, numbers as number_extract
 
     found_dates = date_extract.extract_dates(text, anchor)
     found_numbers = _without_overlaps(number_extract.extract_numbers(text), found_dates)
-    score = claims.claim_score(text, entities, found_numbers, len(found_dates))
+    score = claims.lexical_score(text, entities, found_numbers, len(found_dates))
     speaker = claims.find_speaker(text, entities)
     return found_dates, found_numbers, score, speaker
 
@@ -46,14 +46,18 @@ def extract_passages(source_id: str, text: str, published_at: Optional[str]) -> 
     from . import claims, nlp
 
     anchor = anchor_of(published_at)
-    passages = []
+    passages, scores = [], []
     for index, (start, end, entities) in enumerate(nlp.analyse(text)):
         sentence = text[start:end]
         found_dates, found_numbers, score, speaker = analyse_sentence(sentence, entities, anchor)
+        scores.append(score)
         passages.append(Passage(
             source_id=source_id, index=index, text=sentence, start=start, end=end, dates=found_dates,
-            entities=entities, numbers=found_numbers, is_claim=claims.is_check_worthy(score),
-            claim_score=round(score, 3), speaker=speaker))
+            entities=entities, numbers=found_numbers, speaker=speaker))
+    # Uncertain lexical scores are refined with sentence vectors, in one encoder call per source.
+    for passage, score in zip(passages, claims.refine([p.text for p in passages], scores)):
+        passage.is_claim = claims.is_check_worthy(score)
+        passage.claim_score = round(score, 3)
     return passages
 
 

