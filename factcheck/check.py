@@ -185,6 +185,10 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     claimed = [pn for pn in passage.numbers
                if any(numbers_agree(cn, pn, is_hedged(claim.text, cn)) for cn in quantities)]
     spans = ranges(passage.text, passage.numbers)
+    # Both ends of a range that holds a claimed value are that one quantity ("between €30 billion and €50 billion
+    # of the investment"): neither is a rival for the claim's other numbers.
+    claimed += [end for pair in spans if any(pair[0].value <= cn.value <= pair[1].value for cn in quantities)
+                for end in pair if end not in claimed]
     for cn in quantities:
         label = number_label(claim.text, cn)
         hedged = is_hedged(claim.text, cn)

@@ -105,19 +105,24 @@ _HEDGE = re.compile(r"\b(about|around|nearly|almost|approximately|roughly|some|o
 
 
 def _significant_digits(number: Number) -> int:
+    """Digits a figure is written to: "1.8 billion" 2, "450,000" 2 (round thousands read as rounded), but a small
+    plain count is exact: "20" is 2 digits, so 24 does not round to it."""
     digits = re.sub(r"\D", "", number.text.split("e")[0]) or "0"
     digits = digits.lstrip("0") or "0"
-    if "." not in number.text:
+    if "." not in number.text and abs(number.value) >= 1000:
         digits = digits.rstrip("0") or "0"
     return max(1, len(digits))
 
 
 def _round_to(value: float, digits: int) -> float:
+    """Half away from zero (Python's round() would take 25 to 20)."""
     if value == 0:
         return 0.0
+    from decimal import ROUND_HALF_UP, Decimal
     from math import floor, log10
 
-    return round(value, -int(floor(log10(abs(value)))) + digits - 1)
+    exponent = int(floor(log10(abs(value)))) - digits + 1
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
 
 
 def numbers_agree(a: Number, b: Number, hedged: bool = False) -> bool:

@@ -34,6 +34,8 @@ SOURCES = [
              "transport."},
     {"id": "local-7", "publisher": "Coast Radio", "published_at": "2024-06-17",
      "text": "The new Bergen to Stavanger ferry crossing takes 40\u201350 minutes, the operator said."},
+    {"id": "local-8", "publisher": "Bergen Daily", "published_at": "2024-06-18",
+     "text": "Between 20 and 25 of the harbour's 60 cranes are electric, the port authority said."},
 ]
 
 
@@ -71,11 +73,15 @@ def store(tmp_path_factory):
     # A value inside the range a source gives agrees with it; one outside conflicts.
     ("The Bergen to Stavanger ferry crossing takes 45 minutes", "SUPPORTED", ["40"]),
     ("The Bergen to Stavanger ferry crossing takes 90 minutes", "REFUTED", ["90 minutes"]),
+    # Both ends of a range that holds one claimed value are that quantity, not rivals for the claim's other number.
+    ("25 of the harbour's 60 cranes are electric", "SUPPORTED", ["25", "60"]),
+    ("25 of the harbour's 80 cranes are electric", "REFUTED", ["the source gives 60"]),
 ])
 def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     result = check_claim(store, claim)
     assert result.verdict == verdict, [(e.stance, e.reason) for e in result.evidence]
     decisive = [e for e in result.evidence if e.stance != "related"]
+    assert not any("the source gives 20" in e.reason for e in decisive)     # a range end is not a rival
     for part in reason_parts:
         assert any(part in e.reason for e in decisive), [e.reason for e in decisive]
     assert 0.0 <= result.confidence <= 1.0

@@ -6,6 +6,7 @@ from factcheck.extract.numbers import extract_numbers
 # text -> [(span text, value, unit, kind), ...] (all numbers found, in order)
 ROWS = [
     ("The plan is worth €200bn.", [("€200bn", 200e9, "EUR", "money")]),
+    ("Macron’s €109 Billion AI Investment Plan", [("€109 Billion", 109e9, "EUR", "money")]),   # headline case
     ("It cost $1.5 million.", [("$1.5 million", 1.5e6, "USD", "money")]),
     ("a fine of 1.8 billion euros", [("1.8 billion euros", 1.8e9, "EUR", "money")]),
     ("a £20m deal", [("£20m", 20e6, "GBP", "money")]),
@@ -85,3 +86,26 @@ def test_several_numbers_in_order():
     got = extract_numbers(text)
     assert [(n.text, n.kind) for n in got] == [("27", "count"), ("€1.2bn", "money"), ("7%", "percent"),
                                                ("first", "ordinal")]
+
+
+# claim figure, source figure, same quantity? (compare.numbers_agree: rounding as written, half away from zero)
+AGREE_ROWS = [
+    ("1.84 billion", 1.84e9, "1.8 billion", 1.8e9, True),    # the source rounds to the digits it writes
+    ("1.8 billion", 1.8e9, "1.84 billion", 1.84e9, True),
+    ("1,049", 1049, "1,000", 1000, True),                     # round thousands read as rounded
+    ("24", 24, "20", 20, False),                              # a small plain count is exact: 24 deaths are not 20
+    ("25", 25, "20", 20, False),                              # and 25 does not round down to 20
+    ("36", 36, "36", 36, True),
+    ("455,000", 455000, "450,000", 450000, False),            # 455,000 rounds to 460,000 at two digits
+    ("3.5", 3.5, "3", 3, False),
+]
+
+
+@pytest.mark.parametrize("a_text,a_value,b_text,b_value,agree", AGREE_ROWS)
+def test_numbers_agree(a_text, a_value, b_text, b_value, agree):
+    from factcheck.compare import numbers_agree
+    from factcheck.models import Number
+
+    a = Number(a_text, 0, len(a_text), a_value, None, "count")
+    b = Number(b_text, 0, len(b_text), b_value, None, "count")
+    assert numbers_agree(a, b) is agree

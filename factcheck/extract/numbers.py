@@ -75,7 +75,7 @@ _CUR_POST = (r"(?:(?:US|U\.S\.|American|Canadian|Australian|Hong Kong)\s+dollars
              r"INR|RMB)\b")
 _PCT = r"(?:%|\s?(?:percent|per\s+cent|pct)\b|\s(?:percentage\s+points?)\b)"
 _SCALE_ATT = r"(?:bn|mn|mln|bln|tn|[mMkKbB])\b"
-_SCALE_SP = r"\s+(?:trillion|billion|million|thousand|hundred|bn|mn|tn)\b"
+_SCALE_SP = r"\s+(?:(?i:trillion|billion|million|thousand|hundred)|bn|mn|tn)\b"  # "€109 Billion" in headlines
 
 NUMERIC_RE = re.compile(
     rf"(?P<cur>{_CUR_PRE})?"
