@@ -43,6 +43,13 @@ def _cookie_secure(raw: str | None):
     raise ValueError(f"FACTCHECK_COOKIE_SECURE must be auto, true or false, got {raw!r}")
 
 
+def claim_vectors_enabled() -> bool:
+    """FACTCHECK_CLAIM_VECTORS: refine uncertain check-worthiness scores with MiniLM sentence vectors (default on;
+    off ingests ~1.7x faster in ~230 MB less memory, with the lexical claim detector). Read by the extractor, which
+    takes no Config."""
+    return _bool("FACTCHECK_CLAIM_VECTORS", True)
+
+
 @dataclass
 class Config:
     """Runtime settings; `Config.from_env()` reads them from the environment."""

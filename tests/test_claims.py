@@ -199,3 +199,14 @@ SPEAKER_ROWS = [
 @pytest.mark.parametrize("sentence,entities,expected", SPEAKER_ROWS)
 def test_find_speaker(sentence, entities, expected):
     assert find_speaker(sentence, entities) == expected
+
+
+def test_claim_vectors_can_be_turned_off(monkeypatch):
+    sentence = "Half of the children in this city live in poverty."
+    monkeypatch.setenv("FACTCHECK_CLAIM_VECTORS", "false")
+    monkeypatch.setattr(encoder, "_loaded", None)
+    monkeypatch.setattr(encoder, "_failed", None)
+    assert not encoder.available()
+    lexical = claims.lexical_score(sentence, [], [], 0)
+    assert claims.claim_score(sentence, [], [], 0) == lexical           # lexical stage only
+    assert claims.threshold() == claims.model().threshold and not is_check_worthy(lexical)

