@@ -99,7 +99,7 @@ def main(argv=None) -> int:
 
     def line(name, gold_part, predicted_part):
         p, r, f = prf(gold_part, predicted_part)
-        print(f"{name:<66}{len(gold_part):>6}{p:>7.3f}{r:>7.3f}{f:>7.3f}")
+        print(f"{name:<66}{len(gold_part):>6}{p:>7.3f}{r:>7.3f}{f:>8.4f}")
         return p, r, f
 
     _train_part, held = train_claims.split(len(rows), args.seed)

@@ -21,6 +21,8 @@ Everything is deterministic (fixed seeds, no random initialisation): the same da
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import os
 import random
@@ -232,22 +234,37 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
+def _with_neighbours(vectors: np.ndarray, bank: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return np.hstack([vectors, claims.neighbour_features(vectors @ bank.T, labels)])
+
+
 def refiner_scores(refiner: dict, lexical: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """Final scores: the lexical score outside the refiner's band, the refiner's inside (as claims.refine)."""
     lo, hi = refiner["band"]
-    z = refiner["bias"] + refiner["lexical"] * _logit(lexical) + vectors @ np.array(refiner["weights"])
+    bank, labels = refiner["bank_arrays"]
+    rows = _with_neighbours(vectors, bank, labels)
+    z = refiner["bias"] + refiner["lexical"] * _logit(lexical) + rows @ np.array(refiner["weights"])
     return np.where((lexical >= lo) & (lexical <= hi), 1.0 / (1.0 + np.exp(-z)), lexical)
 
 
 def train_refiner(lexical_oof: np.ndarray, vectors: np.ndarray, y: np.ndarray, seed: int = SEED, log=None) -> dict:
-    """The second stage: a logistic regression over [logit of the out-of-fold lexical score, sentence vector],
-    applied only where the lexical score is uncertain (REFINE_BAND). L2 strength and the final threshold are chosen
-    by inner cross-validation on the out-of-fold scores (stacking); then fitted on all the given sentences."""
+    """The second stage: a logistic regression over [logit of the out-of-fold lexical score, sentence vector, what
+    the nearest labelled training sentences say (claims.neighbour_features)], applied only where the lexical score
+    is uncertain (REFINE_BAND). The neighbour features of a training sentence come from the other inner folds only,
+    like its lexical score (stacking); at run time they come from all the training sentences (the bank). L2
+    strength and the final threshold are chosen by inner cross-validation; then fitted on all the given sentences."""
     y = y.astype(float)
     gold = y.astype(bool)
-    dense = np.hstack([_logit(lexical_oof)[:, None], vectors])
     inner = folds(len(y), INNER_FOLDS, seed + 1)
+    bank = vectors.astype(np.float16).astype(np.float32)      # as stored and loaded
+    labels = y.astype(np.float32)
+    neighbours = np.zeros((len(y), 4))
+    for k in range(INNER_FOLDS):
+        tr, te = np.flatnonzero(inner != k), np.flatnonzero(inner == k)
+        neighbours[te] = claims.neighbour_features(bank[te] @ bank[tr].T, labels[tr])
+    dense = np.hstack([_logit(lexical_oof)[:, None], bank, neighbours])
     lo, hi = REFINE_BAND
+    band = (lexical_oof >= lo) & (lexical_oof <= hi)
     results = []
     for l2 in REFINE_L2_GRID:
         scores = np.zeros(len(y))
@@ -255,7 +272,6 @@ def train_refiner(lexical_oof: np.ndarray, vectors: np.ndarray, y: np.ndarray, s
             tr, te = np.flatnonzero(inner != k), np.flatnonzero(inner == k)
             bias, w = fit(Design([], dense[tr], [[] for _ in tr]), y[tr], l2)
             scores[te] = predict(bias, w, Design([], dense[te], [[] for _ in te]))
-        band = (lexical_oof >= lo) & (lexical_oof <= hi)
         final = np.where(band, scores, lexical_oof)
         threshold, score = best_threshold(final, gold)
         results.append((score, l2, threshold))
@@ -263,10 +279,11 @@ def train_refiner(lexical_oof: np.ndarray, vectors: np.ndarray, y: np.ndarray, s
             log(f"    refiner l2 {l2:g}: inner-CV F1 {score:.3f} at threshold {threshold:.2f}")
     score, l2, threshold = max(results, key=lambda r: (r[0], r[1]))
     bias, w = fit(Design([], dense, [[] for _ in range(len(y))]), y, l2)
-    return {"encoder": encoder.NAME, "band": list(REFINE_BAND), "bias": round(bias, 5), "lexical": round(float(w[0]), 5),
-            "weights": [round(float(v), 5) for v in w[1:]], "threshold": threshold,
-            "meta": {"l2": l2, "inner_cv_f1": round(score, 4),
-                     "in_band": round(float(np.mean((lexical_oof >= lo) & (lexical_oof <= hi))), 3)}}
+    return {"encoder": encoder.NAME, "band": list(REFINE_BAND), "bias": round(bias, 5),
+            "lexical": round(float(w[0]), 5), "weights": [round(float(v), 5) for v in w[1:]],
+            "threshold": threshold, "bank_arrays": (bank, labels),
+            "meta": {"l2": l2, "inner_cv_f1": round(score, 4), "neighbours": claims.NEIGHBOURS,
+                     "in_band": round(float(band.mean()), 3)}}
 
 
 def train_all(dense: np.ndarray, grams: list[list[str]], vectors: np.ndarray, y: np.ndarray, seed: int = SEED,
@@ -331,6 +348,14 @@ def main(argv=None) -> int:
         "held_out": {"sentences": int(len(held)), **evaluation},
         "features": list(claims.FEATURES), "ngrams": len(model["ngrams"]),
     })
+    bank, labels = model["refiner"].pop("bank_arrays")
+    bank_file = os.path.splitext(os.path.basename(args.out))[0] + "_bank.npy"
+    buffer = io.BytesIO()   # one float16 array: the 384 vector columns, then the label (0 or 1); np.save is byte-stable
+    np.save(buffer, np.hstack([bank, labels[:, None]]).astype(np.float16))
+    with open(os.path.join(os.path.dirname(os.path.abspath(args.out)), bank_file), "wb") as handle:
+        handle.write(buffer.getvalue())
+    model["refiner"]["bank"] = {"file": bank_file, "sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
+                                "sentences": int(len(labels))}
     with open(args.out, "w", encoding="utf-8") as handle:
         json.dump(model, handle, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         handle.write("\n")

@@ -73,7 +73,7 @@ USER_ROWS = [
     ("We're going to make America great again.", [ent("We're going to make America great again.", "America",
                                                       "PLACE")], [], 0, False),
     # Factual claims without any figure, name or date: the lexical stage alone missed them (scores 0.19 and 0.24
-    # against a threshold of 0.31); the sentence vector (refine) catches them (0.74 and 0.61 against 0.44).
+    # against a threshold of 0.31); the sentence vector (refine) catches them (0.70 and 0.67 against 0.43).
     ("Half of the children in this city live in poverty.", [], [], 0, True),
     ("It's illegal right now and has been for years for illegal immigrants to get welfare benefits.", [], [], 0,
      True),
@@ -127,7 +127,11 @@ def test_shipped_model_is_compact_complete_and_documented():
     held_out = data["meta"]["held_out"]
     assert "ClaimBuster" in data["meta"]["data"] and held_out["lexical"]["f1"] > 0.7
     assert held_out["refined"]["f1"] > held_out["lexical"]["f1"]       # the refiner earns its place
-    assert len(data["refiner"]["weights"]) == encoder.DIMENSION and data["refiner"]["encoder"] == encoder.NAME
+    refiner = data["refiner"]
+    assert len(refiner["weights"]) == encoder.DIMENSION + 4 and refiner["encoder"] == encoder.NAME
+    bank = claims.model().refiner.bank                                  # the labelled neighbours, checked by sha256
+    assert bank.shape == (refiner["bank"]["sentences"], encoder.DIMENSION)
+    assert os.path.getsize(os.path.join(os.path.dirname(MODEL_PATH), refiner["bank"]["file"])) < 6_000_000
     model = claims.model()
     assert model is claims.model()                      # loaded once
     assert THRESHOLD == claims.threshold() and 0.1 <= THRESHOLD <= 0.8
@@ -199,6 +203,26 @@ SPEAKER_ROWS = [
 @pytest.mark.parametrize("sentence,entities,expected", SPEAKER_ROWS)
 def test_find_speaker(sentence, entities, expected):
     assert find_speaker(sentence, entities) == expected
+
+
+def test_a_bank_that_does_not_match_the_model_is_refused(tmp_path):
+    model_copy = tmp_path / "claim_model.json"
+    model_copy.write_bytes(open(MODEL_PATH, "rb").read())
+    bank_name = json.loads(model_copy.read_text())["refiner"]["bank"]["file"]
+    (tmp_path / bank_name).write_bytes(b"not the bank")
+    with pytest.raises(ValueError, match="does not match"):
+        claims.load_model(str(model_copy))
+
+
+def test_neighbour_features_read_the_nearest_labelled_sentences():
+    import numpy as np
+
+    labels = np.array([1.0] * 10 + [0.0] * 10)
+    similarities = np.array([[0.9] * 10 + [0.1] * 10, [0.1] * 10 + [0.8] * 10])
+    share, positive, negative, difference = claims.neighbour_features(similarities, labels).T
+    assert list(share) == [1.0, 0.0]
+    assert list(positive) == [0.9, 0.1] and list(negative) == [0.1, 0.8]
+    assert difference[0] > 0 > difference[1]
 
 
 def test_claim_vectors_can_be_turned_off(monkeypatch):

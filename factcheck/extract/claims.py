@@ -8,20 +8,23 @@
   "?", "%", "$" as tokens, sentence-boundary markers), ~17,000 of them (those seen in at least 2 training
   sentences), each with one weight.
 The second, `refine`, is applied only where the lexical score is uncertain (inside the refiner's band, 0.1-0.8:
-about 20% of ClaimBuster sentences): a logistic regression over the lexical logit and the sentence's 384-float
-all-MiniLM-L6-v2 vector (`factcheck.extract.encoder`, int8 ONNX, ~5 ms a sentence on this machine). It catches
-claims with no figure, name or date ("Half of the children in this city live in poverty."). Without the encoder
-installed, the lexical stage and its own threshold are used.
+about 20% of ClaimBuster sentences, 40% of news sentences): a logistic regression over the lexical logit, the
+sentence's 384-float all-MiniLM-L6-v2 vector (`factcheck.extract.encoder`, int8 ONNX, ~2.5-5 ms a sentence on this
+machine) and what its nearest labelled training sentences say (`neighbour_features`: the share of check-worthy ones
+among the 10 nearest, the best similarity to a check-worthy and to a not check-worthy one). It catches claims with
+no figure, name or date ("Half of the children in this city live in poverty."). Without the encoder installed, or
+with FACTCHECK_CLAIM_VECTORS off, the lexical stage and its own threshold are used.
 
-The weights live in claim_model.json next to this file (~0.35 MB, read once on first use; no download). They
-were trained by scripts/train_claims.py (plain numpy, L2-regularised, L-BFGS, deterministic) on ClaimBuster's
-train.json (Arslan et al. 2020: U.S. presidential debate sentences labelled by human coders; research data, kept
-outside the repository), on the 80% part of an 80/20 split (random.Random(13).shuffle); the L2 strengths, the
-minimum n-gram frequency and both thresholds were chosen by 4-fold cross-validation inside that 80% (the refiner
-on out-of-fold lexical scores, i.e. stacking).
+The weights live in claim_model.json next to this file (~0.35 MB, read once on first use; no download), the
+vectors and labels of the training sentences in claim_model_bank.npy (float16, 4.9 MB, checked against the sha256
+the model file records). They were trained by scripts/train_claims.py (plain numpy, L2-regularised, L-BFGS,
+deterministic) on ClaimBuster's train.json (Arslan et al. 2020: U.S. presidential debate sentences labelled by
+human coders; research data, kept outside the repository), on the 80% part of an 80/20 split
+(random.Random(13).shuffle); the L2 strengths, the minimum n-gram frequency and both thresholds were chosen by
+4-fold cross-validation inside that 80% (the refiner on out-of-fold lexical scores and neighbours: stacking).
 Measured (bench/claims.py, check-worthy class): held-out 20% (1,596 sentences never seen in training)
-P 0.806 / R 0.752 / F1 0.778 (lexical stage alone 0.747); 5-fold cross-validation of the whole training
-procedure F1 0.792 (lexical stage alone 0.763). Debate speech is the training domain; news sentences are scored by
+P 0.811 / R 0.767 / F1 0.788 (lexical stage alone 0.747); 5-fold cross-validation of the whole training
+procedure F1 0.800 (lexical stage alone 0.763). Debate speech is the training domain; news sentences are scored by
 the same weights.
 `explain()` lists what a score is made of (weight x value of each feature and the weight of each known n-gram).
 """
@@ -113,8 +116,27 @@ class Refiner:
     band: tuple[float, float]   # lexical scores inside it are refined; outside, the lexical score stands
     bias: float
     lexical: float              # weight of the lexical logit
-    weights: "object"           # numpy array, one weight per vector dimension
+    weights: "object"           # numpy array: one weight per vector dimension, then one per `neighbour_features`
     threshold: float            # is_check_worthy cut-off for refined scoring (chosen like the lexical one)
+    bank: "object" = None       # vectors of the labelled training sentences (float32, n x 384), or None
+    bank_labels: "object" = None  # their labels (1 = check-worthy)
+
+
+NEIGHBOURS = 10
+
+
+def neighbour_features(similarities, labels):
+    """What the nearest labelled training sentences say (cosine similarities: queries x bank): the share of
+    check-worthy ones among the NEIGHBOURS nearest, the best similarity to a check-worthy one, to a not check-worthy
+    one, and their difference. Shared by training (scripts/train_claims.py) and `refine`."""
+    import numpy as np
+
+    k = min(NEIGHBOURS, similarities.shape[1] - 1)
+    top = np.argpartition(-similarities, k, axis=1)[:, :k]
+    share = labels[top].mean(axis=1)
+    positive = np.where(labels[None, :] == 1, similarities, -1.0).max(axis=1)
+    negative = np.where(labels[None, :] == 0, similarities, -1.0).max(axis=1)
+    return np.stack([share, positive, negative, positive - negative], axis=1)
 
 
 _MODEL: Optional[ClaimModel] = None
@@ -132,9 +154,23 @@ def load_model(path: str = MODEL_PATH) -> ClaimModel:
         import numpy as np
 
         r = data["refiner"]
+        bank = bank_labels = None
+        if r.get("bank"):
+            import hashlib
+
+            bank_path = os.path.join(os.path.dirname(os.path.abspath(path)), r["bank"]["file"])
+            with open(bank_path, "rb") as handle:
+                raw = handle.read()
+            if hashlib.sha256(raw).hexdigest() != r["bank"]["sha256"]:
+                raise ValueError(f"{bank_path} does not match {path} (sha256); retrain with scripts/train_claims.py")
+            import io
+
+            table = np.load(io.BytesIO(raw)).astype(np.float32)    # vector columns, then the label
+            bank, bank_labels = np.ascontiguousarray(table[:, :-1]), table[:, -1].copy()
         refiner = Refiner(encoder=r["encoder"], band=(float(r["band"][0]), float(r["band"][1])),
                           bias=float(r["bias"]), lexical=float(r["lexical"]),
-                          weights=np.array(r["weights"], dtype=np.float32), threshold=float(r["threshold"]))
+                          weights=np.array(r["weights"], dtype=np.float32), threshold=float(r["threshold"]),
+                          bank=bank, bank_labels=bank_labels)
     return ClaimModel(bias=float(data["bias"]), dense={k: float(data["dense"][k]) for k in FEATURES},
                       ngrams={k: float(v) for k, v in data["ngrams"].items()}, threshold=float(data["threshold"]),
                       meta=data.get("meta", {}), refiner=refiner)
@@ -247,11 +283,15 @@ def refine(sentences: list[str], scores: list[float]) -> list[float]:
     todo = [i for i, s in enumerate(scores) if lo <= s <= hi and sentences[i].strip()]
     if not todo:
         return list(scores)
+    import numpy as np
+
     vectors = encoder.encode([sentences[i] for i in todo])
+    if r.bank is not None:
+        vectors = np.hstack([vectors, neighbour_features(vectors @ r.bank.T, r.bank_labels)])
     out = list(scores)
-    for i, vector in zip(todo, vectors):
+    for i, row in zip(todo, vectors):
         p = min(max(scores[i], 1e-9), 1 - 1e-9)
-        z = r.bias + r.lexical * math.log(p / (1 - p)) + float(vector @ r.weights)
+        z = r.bias + r.lexical * math.log(p / (1 - p)) + float(row @ r.weights)
         out[i] = 1.0 / (1.0 + math.exp(-z)) if z > -30.0 else 0.0
     return out
 
