@@ -64,6 +64,20 @@ FORECAST_WEIGHT = 0.5  # a plan or forecast weighs this much against a report
 REPORTING_DAYS = 7  # a dateless sentence published this many days after a date may report it
 CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
 
+
+def _same_measure(a, b) -> bool:
+    """Could two figures measure the same thing: comparable units, or neither has a unit nor is money/percent."""
+    if comparable_numbers(a, b):
+        return True
+    plain = lambda n: not n.unit and n.kind not in ("money", "percent", "ordinal")  # noqa: E731
+    return plain(a) and plain(b)
+
+
+def _context_numbers(context: str):
+    from .extract import numbers as number_extract
+
+    return number_extract.extract_numbers(context)
+
 # Pairs of words that state opposite things about the same subject ("applies" / "exempts").
 def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozenset = frozenset()) -> Judgement:
     """Compare one passage with the claim: matches, conflicts, a stance and a plain-words reason.
@@ -182,6 +196,8 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
     number_match = False
     quantities = [n for n in claim.numbers if n.kind != "ordinal"]
     matched_numbers = 0
+    unstated = []  # claim figures the sentence neither gives nor contradicts
+    compatible = []  # ranges the sentence gives around a claim figure
     claimed = [pn for pn in passage.numbers
                if any(numbers_agree(cn, pn, is_hedged(claim.text, cn)) for cn in quantities)]
     spans = ranges(passage.text, passage.numbers)
@@ -193,25 +209,42 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         label = number_label(claim.text, cn)
         hedged = is_hedged(claim.text, cn)
         agreeing = [pn for pn in passage.numbers if numbers_agree(cn, pn, hedged or is_hedged(passage.text, pn))]
-        # A value inside a range the sentence gives ("30-95 years") agrees with both ends.
-        agreeing += [end for pair in spans for end in pair if pair[0].value <= cn.value <= pair[1].value
-                     and end not in agreeing]
+        # A value inside a range the sentence gives for the same measure ("between €30 billion and €50 billion",
+        # "40-50 minutes") is compatible with it but not confirmed by it, even at one end of the range.
+        in_range = [end for pair in spans for end in pair if pair[0].value <= cn.value <= pair[1].value
+                    and any(_same_measure(cn, e) for e in pair)]
+        agreeing = [pn for pn in agreeing if pn not in in_range]
         same_label = [pn for pn in passage.numbers if label and label & number_label(passage.text, pn)]
         if agreeing and (not same_label or any(pn in agreeing for pn in same_label)):
             matched_numbers += 1
             matches.append(agreeing[0].text)
             mark(agreeing[0], "number", "match")
             continue
+        if in_range:
+            compatible.append(f"{in_range[0].text}\u2013{in_range[-1].text}")
+            continue
         rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
         if not rivals and reports_same(event_terms, passage_terms):
             rivals = [pn for pn in passage.numbers
                       if (comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
+        if not rivals:
+            unstated.append(cn)
         if rivals:
             pn = rivals[0]
             counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
             conflicts.append(f"the source gives {pn.text}{number_tail(passage.text, pn)}; the claim says "
                              f"{cn.text}{counted}")
             mark(pn, "number", "conflict")
+    if unstated and matched_numbers:
+        # A sentence that states some of the claim's figures may lean on the text before it (or the title) for the
+        # others, unopposed: "He proposed a €109 billion investment. [...] with the UAE alone contributing
+        # €50 billion". A sentence that states none of them is not completed this way.
+        before = _context_numbers(context)
+        for cn in unstated:
+            said = next((pn for pn in before if numbers_agree(cn, pn, is_hedged(claim.text, cn))), None)
+            if said is not None:
+                matched_numbers += 1
+                matches.append(f"{said.text} (in the text before it)")
     number_match = bool(quantities) and matched_numbers == len(quantities)
     identifiers = IDENTIFIER.findall(claim.text)
     identifiers_matched = all(i in passage.text for i in identifiers)
@@ -294,6 +327,9 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
             parts.append("does not confirm the date " + human_date(claim_dates[0]))
         if quantities and not number_match:
             parts.append("does not confirm " + ", ".join(n.text for n in quantities[:3]))
+        if compatible:
+            parts.append("gives a range (" + ", ".join(compatible[:2]) + "), which allows the claim's figure but "
+                         "does not confirm it")
         reason = "; ".join(parts) or "on a related topic"
     score = round(min(1.0, relevance), 3)
     return Judgement(hit, stance, score, reason, coverage, conflicts, matches, highlights,
