@@ -281,9 +281,44 @@ def _role_holders(passage: Passage, role: str) -> Optional[list[str]]:
     return None
 
 
+_BE = r"(?:is|was|are|were)"
+
+
+def _stated_holders(passage: Passage, word: str, label: str) -> Optional[list[str]]:
+    """Names of the given label that a sentence states hold a role written as a hyphenated word ("co-host"):
+    "the summit's co-host nation is India", "a summit co-hosted by India", "India is the co-host of the event"."""
+    names = [e for e in passage.entities if e.label == label]
+    if not names:
+        return None
+    role = re.escape(word).replace(r"\-", "-?")
+    found = []
+    for e in names:
+        name = re.escape(e.text)
+        patterns = (rf"\b{role}\w*(?:\s+\w+)?\s+{_BE}\s+(?:the\s+)?{name}",
+                    rf"\b{role}\w*\s+by\s+(?:the\s+)?{name}",
+                    rf"{name}\s+{_BE}\s+(?:the|a|an|one of the)\s+{role}")
+        if any(re.search(p, passage.text, re.IGNORECASE) for p in patterns):
+            found.append(e.text)
+    return found or None
+
+
 def role_conflicts(claim: ClaimAnalysis, passage: Passage) -> list[str]:
-    """"X was one of the rapporteurs" against a sentence naming the rapporteurs, X not among them."""
+    """"X was one of the rapporteurs" against a sentence naming the rapporteurs, X not among them; likewise a
+    country or organisation given a hyphenated role ("China was one of the co-hosts") that the sentence states
+    someone else holds ("co-hosted by India")."""
     conflicts = []
+    for actor in (e for e in claim.entities if e.label in ("PLACE", "ORG")):
+        said = _COPULA.match(claim.text, actor.end)
+        if not said:
+            continue
+        hyphenated = re.search(r"\b[a-z]+-[a-z]+", said.group("phrase"))
+        if not hyphenated:
+            continue
+        word = re.sub(r"s$", "", hyphenated.group(0))
+        holders = _stated_holders(passage, word, actor.label)
+        if holders and not any(set(h.lower().split()) & set(actor.key.split()) for h in holders):
+            role = word if len(holders) == 1 else hyphenated.group(0)
+            conflicts.append(f"the source names {' and '.join(holders)} as {role}, not {actor.text}")
     for person in (e for e in claim.entities if e.label == "PERSON"):
         said = _COPULA.match(claim.text, person.end)
         if not said:

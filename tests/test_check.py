@@ -39,6 +39,8 @@ SOURCES = [
     {"id": "local-9", "publisher": "Coast Radio", "published_at": "2024-06-19",
      "text": "The harbour festival raised 2 million kroner this year. Organisers said 400,000 kroner went to the "
              "lifeboat service. The Bergen lifeboat crews thanked the festival."},
+    {"id": "local-10", "publisher": "Bergen Daily", "published_at": "2024-06-20",
+     "text": "The Arctic fisheries conference in Tromsø, co-hosted by Iceland, ended on Wednesday."},
 ]
 
 
@@ -80,6 +82,10 @@ def store(tmp_path_factory):
     # Both ends of a range that holds one claimed value are that quantity, not rivals for the claim's other number.
     ("25 of the harbour's 60 cranes are electric", "NOT_ENOUGH_EVIDENCE", []),
     ("25 of the harbour's 80 cranes are electric", "REFUTED", ["the source gives 60"]),
+    # A country given a hyphenated role that the sentence states another country holds (news-dev DC35).
+    ("Denmark was one of the co-hosts of the Arctic fisheries conference in Tromsø", "REFUTED",
+     ["the source names Iceland as co-host, not Denmark"]),
+    ("Iceland was one of the co-hosts of the Arctic fisheries conference in Tromsø", "SUPPORTED", ["Iceland"]),
     # A sentence that gives one of the claim's figures may lean on the sentence before it for the other.
     ("The harbour festival raised 2 million kroner, of which 400,000 kroner went to the lifeboat service",
      "SUPPORTED", ["400,000", "in the text before it"]),
