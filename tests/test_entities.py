@@ -118,6 +118,16 @@ SENTENCE_ROWS = [
      ["A hard-wrapped line that goes on\nand continues on the next line."]),
     ("", []),
     ("   \n\n  ", []),
+    # The model cut inside "Co-chaired" (news-dev D33); a cut with no space between the parts is undone.
+    ("Paris Becomes Epicenter of Global Tech ChallengeFor two days, the French capital hosted the AI Action Summit, "
+     "an event that brought together political leaders, technology giants and international investors to charting "
+     "the future of artificial intelligence. Co-chaired by the French President Emmanuel Macron and from the Indian "
+     "Prime Minister Narendra Modi, the summit has put the spotlight on Europe.",
+     ["Paris Becomes Epicenter of Global Tech ChallengeFor two days, the French capital hosted the AI Action "
+      "Summit, an event that brought together political leaders, technology giants and international investors to "
+      "charting the future of artificial intelligence.",
+      "Co-chaired by the French President Emmanuel Macron and from the Indian Prime Minister Narendra Modi, the "
+      "summit has put the spotlight on Europe."]),
 ]
 
 

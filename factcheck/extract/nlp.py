@@ -120,8 +120,14 @@ def _sentences_of(doc, offset: int) -> list[tuple[int, int, object]]:
     out = []
     for sent in doc.sents:
         s, e = _trim(text, sent.start_char, sent.end_char)
-        if e > s:
-            out.append((offset + s, offset + e, sent))
+        if e <= s:
+            continue
+        # The model sometimes cuts inside a word ("Co" | "-chaired by ..."): a sentence that starts right where
+        # the previous one ends, with no space or closing punctuation between them, is the same sentence.
+        if out and s == out[-1][1] - offset and text[s - 1].isalnum() and (text[s] == "-" or text[s].isalnum()):
+            out[-1] = (out[-1][0], offset + e, out[-1][2])
+            continue
+        out.append((offset + s, offset + e, sent))
     return out
 
 
