@@ -287,7 +287,9 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         beaten = beaten_by(claim, claim_terms, passage)
         if beaten:
             conflicts.append(f"the source says \u201c{beaten}\u201d where the claim says {claim.entities[0].text} won")
-        elif bool(passage_neg) != bool(claim_neg):
+        elif bool(passage_neg) != bool(claim_neg) and (event_terms & passage_terms or not event_terms):
+            # (about the same happening: the sentence shares a word of what the claim says happened, not only
+            # the names; "Neither the US nor the UK signed" against "... catch up with the United States")
             side = "the source" if passage_neg else "the claim"
             conflicts.append(f"{side} negates it (\u201c{passage_neg or claim_neg}\u201d) where the other affirms it")
         elif opposite and not passage_neg:

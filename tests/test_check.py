@@ -41,6 +41,10 @@ SOURCES = [
              "lifeboat service. The Bergen lifeboat crews thanked the festival."},
     {"id": "local-10", "publisher": "Bergen Daily", "published_at": "2024-06-20",
      "text": "The Arctic fisheries conference in Tromsø, co-hosted by Iceland, ended on Wednesday."},
+    {"id": "local-11", "publisher": "Coast Radio", "published_at": "2024-06-21", "title": "Whaling summit ends",
+     "text": "Officials from Norway and Chile declined to sign the whaling summit declaration."},
+    {"id": "local-12", "publisher": "Bergen Daily", "published_at": "2024-06-21", "title": "Whaling summit",
+     "text": "All eyes were on Norway and Chile."},
 ]
 
 
@@ -86,6 +90,9 @@ def store(tmp_path_factory):
     ("Denmark was one of the co-hosts of the Arctic fisheries conference in Tromsø", "REFUTED",
      ["the source names Iceland as co-host, not Denmark"]),
     ("Iceland was one of the co-hosts of the Arctic fisheries conference in Tromsø", "SUPPORTED", ["Iceland"]),
+    # A negated claim against a sentence that shares only its names and topic, not what it says happened (news-dev
+    # DC38: "Neither the US nor the UK signed" against "... catch up with the United States"): no polarity conflict.
+    ("Neither Norway nor Chile signed the whaling summit declaration", "SUPPORTED", ["Norway, Chile"]),
     # A sentence that gives one of the claim's figures may lean on the sentence before it for the other.
     ("The harbour festival raised 2 million kroner, of which 400,000 kroner went to the lifeboat service",
      "SUPPORTED", ["400,000", "in the text before it"]),
