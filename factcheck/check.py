@@ -14,9 +14,10 @@ from .compare import (
     FUTURE, IDENTIFIER, opposite_words, beaten_by, checkable_dates, comparable_numbers, date_context,
     dates_overlap, entity_match, is_hedged, named_in, is_locative, mostly_named, near, negation_of,
     number_label, numbers_agree, places_differ, ranges, quote_checks, reports_same, role_conflicts, number_tail,
-    word_from,
+    same_measure, word_from,
 )
 from .extract import ClaimAnalysis, analyse_claim
+from .extract.numbers import extract_numbers
 from .models import Entity, Evidence, Verdict
 from .store.base import Hit, Store
 from .textutil import content_terms, human_date, stem
@@ -65,20 +66,6 @@ REPORTING_DAYS = 7  # a dateless sentence published this many days after a date 
 CONTEXT_CHARS = 400  # text before a sentence read as its context (the previous sentence or two)
 
 
-def _same_measure(a, b) -> bool:
-    """Could two figures measure the same thing: comparable units, or neither has a unit nor is money/percent."""
-    if comparable_numbers(a, b):
-        return True
-    plain = lambda n: not n.unit and n.kind not in ("money", "percent", "ordinal")  # noqa: E731
-    return plain(a) and plain(b)
-
-
-def _context_numbers(context: str):
-    from .extract import numbers as number_extract
-
-    return number_extract.extract_numbers(context)
-
-# Pairs of words that state opposite things about the same subject ("applies" / "exempts").
 def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozenset = frozenset()) -> Judgement:
     """Compare one passage with the claim: matches, conflicts, a stance and a plain-words reason.
 
@@ -212,7 +199,7 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
         # A value inside a range the sentence gives for the same measure ("between €30 billion and €50 billion",
         # "40-50 minutes") is compatible with it but not confirmed by it, even at one end of the range.
         in_range = [end for pair in spans for end in pair if pair[0].value <= cn.value <= pair[1].value
-                    and any(_same_measure(cn, e) for e in pair)]
+                    and any(same_measure(cn, e) for e in pair)]
         agreeing = [pn for pn in agreeing if pn not in in_range]
         same_label = [pn for pn in passage.numbers if label and label & number_label(passage.text, pn)]
         if agreeing and (not same_label or any(pn in agreeing for pn in same_label)):
@@ -229,17 +216,17 @@ def judge(claim: ClaimAnalysis, claim_terms: set[str], hit: Hit, topic: frozense
                       if (comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]
         if not rivals:
             unstated.append(cn)
-        if rivals:
-            pn = rivals[0]
-            counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
-            conflicts.append(f"the source gives {pn.text}{number_tail(passage.text, pn)}; the claim says "
-                             f"{cn.text}{counted}")
-            mark(pn, "number", "conflict")
+            continue
+        pn = rivals[0]
+        counted = f" {cn.unit}" if cn.unit and cn.unit.lower() not in cn.text.lower() else ""
+        conflicts.append(f"the source gives {pn.text}{number_tail(passage.text, pn)}; the claim says "
+                         f"{cn.text}{counted}")
+        mark(pn, "number", "conflict")
     if unstated and matched_numbers:
         # A sentence that states some of the claim's figures may lean on the text before it (or the title) for the
         # others, unopposed: "He proposed a €109 billion investment. [...] with the UAE alone contributing
         # €50 billion". A sentence that states none of them is not completed this way.
-        before = _context_numbers(context)
+        before = extract_numbers(context)
         for cn in unstated:
             said = next((pn for pn in before if numbers_agree(cn, pn, is_hedged(claim.text, cn))), None)
             if said is not None:

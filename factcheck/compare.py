@@ -3,6 +3,8 @@ words agree or conflict? Pure functions over the extracted records; check.judge 
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
+from math import floor, log10
 from typing import Optional
 
 from .extract import NEGATION, ClaimAnalysis
@@ -118,9 +120,6 @@ def _round_to(value: float, digits: int) -> float:
     """Half away from zero (Python's round() would take 25 to 20)."""
     if value == 0:
         return 0.0
-    from decimal import ROUND_HALF_UP, Decimal
-    from math import floor, log10
-
     exponent = int(floor(log10(abs(value)))) - digits + 1
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
 
@@ -147,6 +146,15 @@ def comparable_numbers(a: Number, b: Number) -> bool:
     if a.kind == "ordinal" or b.kind == "ordinal":
         return False
     return bool(a.unit and b.unit and _unit_root(a.unit) == _unit_root(b.unit))
+
+
+def same_measure(a: Number, b: Number) -> bool:
+    """Could two figures measure the same thing: `comparable_numbers`, or both plain counts (no unit, not money,
+    a percentage or an ordinal)."""
+    if comparable_numbers(a, b):
+        return True
+    plain = lambda n: not n.unit and n.kind not in ("money", "percent", "ordinal")  # noqa: E731
+    return plain(a) and plain(b)
 
 
 def _unit_root(unit: str) -> str:
