@@ -4,7 +4,6 @@ Chromium comes from Debian's `chromium` package (scripts/test installs it when m
 download is never used. Under CI=true a missing browser fails these tests instead of skipping them.
 """
 import json
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from factcheck import create_app, users
 from factcheck.ingest import ingest_records
 
+from .services import unavailable
 from .test_web_pages import LIBRARY_CLAIM, LIBRARY_SOURCES
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,9 +25,7 @@ GREEN, RED = "rgb(30, 122, 60)", "rgb(179, 38, 30)"
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"browser tests cannot run: {reason}")
-    pytest.skip(reason)
+    unavailable(f"browser tests cannot run: {reason}")
 
 
 @pytest.fixture(scope="module")

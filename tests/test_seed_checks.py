@@ -13,6 +13,7 @@ from factcheck.check import check_claim
 from factcheck.config import Config
 from factcheck.ingest import ingest_records
 from factcheck.store.sqlite import SqliteStore
+from .services import unavailable
 
 SHARED = Path(os.environ.get("FACTCHECK_SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
 SEED = SHARED / "seed" / "seed-document.json"
@@ -21,9 +22,7 @@ SEED = SHARED / "seed" / "seed-document.json"
 @pytest.fixture(scope="module")
 def seed_store(tmp_path_factory):
     if not SEED.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"seed document missing at {SEED}")
-        pytest.skip(f"seed document not found at {SEED}")
+        unavailable(f"seed document not found at {SEED}")
     store = SqliteStore(str(tmp_path_factory.mktemp("seed") / "seed.db"))
     report = ingest_records(store, [json.loads(SEED.read_text(encoding="utf-8"))], Config(load_demo=False))
     assert report.added == 1
