@@ -30,6 +30,8 @@ the same weights.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import math
 import os
@@ -118,8 +120,8 @@ class Refiner:
     lexical: float              # weight of the lexical logit
     weights: "object"           # numpy array: one weight per vector dimension, then one per `neighbour_features`
     threshold: float            # is_check_worthy cut-off for refined scoring (chosen like the lexical one)
-    bank: "object" = None       # vectors of the labelled training sentences (float32, n x 384), or None
-    bank_labels: "object" = None  # their labels (1 = check-worthy)
+    bank: "object"              # vectors of the labelled training sentences (float32, n x 384)
+    bank_labels: "object"       # their labels (1 = check-worthy)
 
 
 NEIGHBOURS = 10
@@ -154,19 +156,13 @@ def load_model(path: str = MODEL_PATH) -> ClaimModel:
         import numpy as np
 
         r = data["refiner"]
-        bank = bank_labels = None
-        if r.get("bank"):
-            import hashlib
-
-            bank_path = os.path.join(os.path.dirname(os.path.abspath(path)), r["bank"]["file"])
-            with open(bank_path, "rb") as handle:
-                raw = handle.read()
-            if hashlib.sha256(raw).hexdigest() != r["bank"]["sha256"]:
-                raise ValueError(f"{bank_path} does not match {path} (sha256); retrain with scripts/train_claims.py")
-            import io
-
-            table = np.load(io.BytesIO(raw)).astype(np.float32)    # vector columns, then the label
-            bank, bank_labels = np.ascontiguousarray(table[:, :-1]), table[:, -1].copy()
+        bank_path = os.path.join(os.path.dirname(os.path.abspath(path)), r["bank"]["file"])
+        with open(bank_path, "rb") as handle:
+            raw = handle.read()
+        if hashlib.sha256(raw).hexdigest() != r["bank"]["sha256"]:
+            raise ValueError(f"{bank_path} does not match {path} (sha256); retrain with scripts/train_claims.py")
+        table = np.load(io.BytesIO(raw)).astype(np.float32)    # vector columns, then the label
+        bank, bank_labels = np.ascontiguousarray(table[:, :-1]), table[:, -1].copy()
         refiner = Refiner(encoder=r["encoder"], band=(float(r["band"][0]), float(r["band"][1])),
                           bias=float(r["bias"]), lexical=float(r["lexical"]),
                           weights=np.array(r["weights"], dtype=np.float32), threshold=float(r["threshold"]),
@@ -286,8 +282,7 @@ def refine(sentences: list[str], scores: list[float]) -> list[float]:
     import numpy as np
 
     vectors = encoder.encode([sentences[i] for i in todo])
-    if r.bank is not None:
-        vectors = np.hstack([vectors, neighbour_features(vectors @ r.bank.T, r.bank_labels)])
+    vectors = np.hstack([vectors, neighbour_features(vectors @ r.bank.T, r.bank_labels)])
     out = list(scores)
     for i, row in zip(todo, vectors):
         p = min(max(scores[i], 1e-9), 1 - 1e-9)
