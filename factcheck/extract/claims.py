@@ -24,7 +24,7 @@ human coders; research data, kept outside the repository), on the 80% part of an
 4-fold cross-validation inside that 80% (the refiner on out-of-fold lexical scores and neighbours: stacking).
 Measured (bench/claims.py, check-worthy class): held-out 20% (1,596 sentences never seen in training)
 P 0.811 / R 0.767 / F1 0.788 (lexical stage alone 0.747); 5-fold cross-validation of the whole training
-procedure F1 0.800 (lexical stage alone 0.763). Debate speech is the training domain; news sentences are scored by
+procedure F1 0.7996 (lexical stage alone 0.763). Debate speech is the training domain; news sentences are scored by
 the same weights.
 `explain()` lists what a score is made of (weight x value of each feature and the weight of each known n-gram).
 """
