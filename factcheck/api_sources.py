@@ -9,8 +9,8 @@ from . import schemas as s
 from .api import (API_PREFIX, config, decode_cursor, json_response, page, problem, store, validation_problem,
                   value_error_problem)
 from .api_auth import requires
-from .ingest import IngestError, validate_record
-from .store.base import StoreUnavailable
+from .ingest import IngestError, save_source, validate_record
+from .store.base import StoreError, StoreUnavailable
 from .timeline import build_timeline
 
 bp = Blueprint("sources", __name__, url_prefix=API_PREFIX,
@@ -27,24 +27,32 @@ _SOURCE_BODY = {
 }
 
 
-def _ingest_one(raw) -> tuple[str, str | None, dict | None]:
-    """(status, id, errors) for one record: "added", "unchanged" or "failed" with {field: [reason]}."""
+def _ingest_one(raw) -> dict:
+    """The item's outcome: {"id", "status", "version"?, "errors"?}; status "added", "updated" (different content
+    under a stored id: stored as a new version, the old one kept), "unchanged" or "failed" with
+    {field: [reason]}."""
     from .extract import extract_passages
 
     try:
         source = validate_record(raw, config())
     except IngestError as exc:
-        return "failed", None, {exc.field or "_schema": [exc.reason]}
-    if store().has_source(source.id):
-        return "unchanged", source.id, None
+        return {"id": None, "status": "failed", "errors": {exc.field or "_schema": [exc.reason]}}
+    stored = store().source_head(source.id)
+    if stored is not None and stored.same_content(source):
+        return {"id": source.id, "status": "unchanged", "version": stored.version}
     try:
         passages = extract_passages(source.id, source.text, source.published_at)
     except StoreUnavailable:
         raise
     except Exception as exc:  # an extractor bug must not sink the batch; report it against the item
-        return "failed", source.id, {"text": [f"extraction failed: {type(exc).__name__}"]}
-    added = store().add_source(source, passages)
-    return ("added" if added else "unchanged"), source.id, None
+        return {"id": source.id, "status": "failed", "errors": {"text": [f"extraction failed: {type(exc).__name__}"]}}
+    try:
+        status = save_source(store(), source, passages, stored)
+    except StoreUnavailable:
+        raise
+    except StoreError as exc:
+        return {"id": source.id, "status": "failed", "errors": {"_schema": [str(exc)]}}
+    return {"id": source.id, "status": status, "version": source.version}
 
 
 @bp.route("/sources", methods=["POST"])
@@ -57,8 +65,11 @@ def create_sources():
     """Ingest one source or a list of up to 1,000: 201 all stored, 207 some failed, 422 none stored.
 
     Items are stored one by one: a failed item does not undo the others, and sending the same batch again is
-    safe (stored items come back "unchanged"). When every item fails the answer is a 422 problem whose
-    `errors` keys are "<index>.<field>" for a list (just "<field>" for a single object).
+    safe (stored items come back "unchanged"). Different content (text or any field) under an id that is
+    stored becomes a new version of that source ("updated", its `version` one higher): its passages are
+    replaced at once, the earlier version stays readable at /sources/<id>/versions, and saved checks keep the
+    sentences they cited. When every item fails the answer is a 422 problem whose `errors` keys are
+    "<index>.<field>" for a list (just "<field>" for a single object).
     """
     try:
         body = request.get_json()
@@ -71,14 +82,9 @@ def create_sources():
     if len(records) > s.MAX_SOURCES_PER_REQUEST:
         return validation_problem({"_schema": [f"{len(records):,} sources; the limit is "
                                                f"{s.MAX_SOURCES_PER_REQUEST:,} per request."]})
-    items = []
-    for index, raw in enumerate(records):
-        status, source_id, errors = _ingest_one(raw)
-        item = {"index": index, "id": source_id, "status": status}
-        if errors:
-            item["errors"] = errors
-        items.append(item)
-    counts = {name: sum(1 for i in items if i["status"] == name) for name in ("added", "unchanged", "failed")}
+    items = [{"index": index, **_ingest_one(raw)} for index, raw in enumerate(records)]
+    counts = {name: sum(1 for i in items if i["status"] == name)
+              for name in ("added", "updated", "unchanged", "failed")}
     if counts["failed"] == len(items):
         errors = {}
         for item in items:
@@ -100,6 +106,41 @@ def get_source(source_id: str):
     if source is None:
         return problem(404, f"No source with id {source_id!r}.")
     return json_response({**source.to_dict(), "sentences": [p.to_dict() for p in store().get_passages(source_id)]})
+
+
+def _versions(source_id: str) -> list[dict]:
+    """Every version, newest first, each with when the next one replaced it (None for the current one)."""
+    versions = store().source_versions(source_id)
+    out, superseded_at = [], None
+    for version in versions:
+        out.append({**version.to_dict(), "superseded_at": superseded_at,
+                    "href": url_for("sources.get_source_version", source_id=source_id, version=version.version)})
+        superseded_at = version.ingested_at
+    return out
+
+
+@bp.route("/sources/<source_id>/versions", methods=["GET"])
+@requires("read")
+@bp.response(200, s.SourceVersionListSchema)
+def list_source_versions(source_id: str):
+    """Every version of a source, newest (current) first, without their text."""
+    versions = _versions(source_id)
+    if not versions:
+        return problem(404, f"No source with id {source_id!r}.")
+    for version in versions:
+        version.pop("text", None)
+    return json_response({"items": versions})
+
+
+@bp.route("/sources/<source_id>/versions/<int:version>", methods=["GET"])
+@requires("read")
+@bp.response(200, s.SourceVersionSchema)
+def get_source_version(source_id: str, version: int):
+    """One version of a source with its text as it was stored (earlier versions keep no sentences)."""
+    found = next((v for v in _versions(source_id) if v["version"] == version), None)
+    if found is None:
+        return problem(404, f"No version {version} of a source with id {source_id!r}.")
+    return json_response(found)
 
 
 def _listed(source) -> dict:

@@ -70,8 +70,9 @@ class IngestReport:
     added: int = 0
     unchanged: int = 0
     failed: int = 0
+    updated: int = 0
     errors: list[dict] = field(default_factory=list)
-    added_ids: list[str] = field(default_factory=list)
+    added_ids: list[str] = field(default_factory=list)  # added or updated (a new version), in order
     stopped: Optional[str] = None
     not_attempted: list[str] = field(default_factory=list)
 
@@ -85,10 +86,10 @@ class IngestReport:
         return self.failed - len(self.errors)
 
     def summary(self) -> str:
-        return f"added {self.added}, unchanged {self.unchanged}, failed {self.failed}"
+        return f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, failed {self.failed}"
 
     def to_dict(self) -> dict:
-        return {"added": self.added, "unchanged": self.unchanged, "failed": self.failed,
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged, "failed": self.failed,
                 "errors": list(self.errors), "errors_dropped": self.errors_dropped,
                 "stopped": self.stopped, "not_attempted": list(self.not_attempted)}
 
@@ -548,7 +549,25 @@ def iter_url(url: str, config: Config) -> Iterator[RawItem]:
 # ---------------------------------------------------------------------------------------------------------------
 # Batches
 
-Progress = Callable[[str, str], None]  # (item, outcome: "added" | "unchanged" | "failed")
+Progress = Callable[[str, str], None]  # (item, outcome: "added" | "updated" | "unchanged" | "failed")
+
+
+def save_source(store, source: Source, passages: list, stored: Optional[Source]) -> str:
+    """Store a source whose content differs from `stored` (what the store held when it was read; None for a new
+    id): "added", "updated" (a new version; the one it replaces is kept), or "unchanged" when another writer
+    stored the same content meanwhile. A concurrent writer of different content makes this one retry on top of
+    it, so each write ends up as a version of its own and none is lost."""
+    for _attempt in range(5):
+        if stored is None:
+            if store.add_source(source, passages):
+                return "added"
+        elif store.replace_source(source, passages, stored.version):
+            return "updated"
+        stored = store.source_head(source.id)
+        if stored is not None and stored.same_content(source):
+            return "unchanged"
+    raise StoreError(f"{source.id} kept being changed by other writers while this version was stored; "
+                     "send it again")
 
 
 WRITE_AHEAD = 8  # extracted sources waiting for the store: bounds memory, lets writing overlap extraction
@@ -571,17 +590,17 @@ class _Writer:
             job = self.todo.get()
             if job is None:
                 return
-            item, source, passages, outcome = job
+            item, source, passages, stored, outcome = job
             if source is None:  # decided by the reader (unchanged, failed): passed on in order
                 self.done.put((item, None, *outcome))
             elif self.unavailable.is_set():
                 self.done.put((item, source.id, "failed", "not stored: the store became unavailable"))
             else:
-                self.done.put((item, source.id, *self._store(source, passages)))
+                self.done.put((item, source.id, *self._store(source, passages, stored)))
 
-    def _store(self, source: Source, passages: list) -> tuple[str, Optional[str]]:
+    def _store(self, source: Source, passages: list, stored: Optional[Source]) -> tuple[str, Optional[str]]:
         try:
-            return ("added" if self.store.add_source(source, passages) else "unchanged"), None
+            return save_source(self.store, source, passages, stored), None
         except StoreUnavailable as exc:
             self.unavailable.set()
             return "unavailable", f"store unavailable: {exc}"
@@ -589,11 +608,12 @@ class _Writer:
             return "failed", f"store error: {exc}"
 
     def put(self, item: str, source: Optional[Source] = None, passages: Optional[list] = None,
-            outcome: tuple = ()) -> None:
-        """Queue a source to store, or an outcome already decided; waits while WRITE_AHEAD jobs are pending."""
+            stored: Optional[Source] = None, outcome: tuple = ()) -> None:
+        """Queue a source to store (with the version it replaces), or an outcome already decided; waits while
+        WRITE_AHEAD jobs are pending."""
         while True:
             try:
-                self.todo.put((item, source, passages, outcome), timeout=0.2)
+                self.todo.put((item, source, passages, stored, outcome), timeout=0.2)
                 return
             except queue.Full:
                 continue
@@ -619,8 +639,8 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
                 item, source_id, outcome, reason = writer.done.get_nowait()
             except queue.Empty:
                 return
-            if outcome == "added":
-                report.added += 1
+            if outcome in ("added", "updated"):
+                setattr(report, outcome, getattr(report, outcome) + 1)
                 report.added_ids.append(source_id)
             elif outcome == "unchanged":
                 report.unchanged += 1
@@ -629,7 +649,7 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
                 if outcome == "unavailable":
                     report.stopped = reason
             if progress:
-                progress(item, outcome if outcome in ("added", "unchanged") else "failed")
+                progress(item, outcome if outcome in ("added", "updated", "unchanged") else "failed")
 
     last = None
     try:
@@ -641,14 +661,15 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
                 if raw.error is not None:
                     raise IngestError(None, raw.error)
                 source = validate_record(raw.record, config)
-                if store.has_source(source.id):
+                stored = store.source_head(source.id)
+                if stored is not None and stored.same_content(source):
                     writer.put(raw.item, outcome=("unchanged", None))
-                else:
+                else:  # new, or different content under a stored id: a new version
                     try:
                         passages = extract_passages(source.id, source.text, source.published_at)
                     except Exception as exc:  # an extractor bug must not sink the batch; report it on the item
                         raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
-                    writer.put(raw.item, source, passages)
+                    writer.put(raw.item, source, passages, stored)
             except IngestError as exc:
                 writer.put(raw.item, outcome=("failed", exc.reason))
             except StoreUnavailable as exc:

@@ -101,9 +101,17 @@ class Passage:
         return cls(**data)
 
 
+# What makes two versions of a source differ: the text (by its hash) and every field stored with it.
+SOURCE_CONTENT_FIELDS = ("content_hash", "url", "publisher", "published_at", "title")
+
+
 @dataclass
 class Source:
-    """An ingested document. `id` is the caller's id or, failing that, derived from the content hash."""
+    """An ingested document. `id` is the caller's id or, failing that, derived from the content hash.
+
+    `version` starts at 1 and goes up by one each time different content is stored under the same id; the
+    versions it replaced are kept (Store.source_versions), and `ingested_at` is when this version was stored.
+    """
 
     id: str
     text: str
@@ -113,13 +121,20 @@ class Source:
     published_at: Optional[str] = None  # ISO 8601 (date or datetime), None when unknown
     title: Optional[str] = None
     ingested_at: Optional[str] = None
+    version: int = 1
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def same_content(self, other: "Source") -> bool:
+        """True when `other` has the same text and metadata (a re-ingest of it changes nothing)."""
+        return all(getattr(self, name) == getattr(other, name) for name in SOURCE_CONTENT_FIELDS)
+
     @classmethod
     def from_dict(cls, data: dict) -> "Source":
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        values = {k: data.get(k) for k in cls.__dataclass_fields__}
+        values["version"] = int(values["version"] or 1)
+        return cls(**values)
 
 
 @dataclass

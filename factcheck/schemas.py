@@ -124,9 +124,10 @@ class SourceSchema(Out):
     publisher = fields.String(allow_none=True)
     published_at = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
-    ingested_at = fields.String(allow_none=True)
+    ingested_at = fields.String(allow_none=True, metadata={"description": "when this version was stored"})
     content_hash = fields.String()
     text = fields.String()
+    version = fields.Integer(metadata={"description": "1, then one higher for each new version of the content"})
 
 
 class DateMentionSchema(Out):
@@ -180,6 +181,18 @@ class SourceDetailSchema(SourceSchema):
     sentences = fields.List(fields.Nested(SentenceSchema), required=True)
 
 
+class SourceVersionSchema(SourceSchema):
+    """One version of a source as it was stored; `superseded_at` is null for the current one."""
+
+    superseded_at = fields.String(allow_none=True)
+    href = fields.String()
+
+
+class SourceVersionListSchema(Out):
+    items = fields.List(fields.Nested(SourceVersionSchema), required=True,
+                        metadata={"description": "newest (current) first, without their text"})
+
+
 class SourceListArgsSchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "full-text search"})
     publisher = fields.String(validate=validate.Length(min=1, max=300))
@@ -202,12 +215,16 @@ class SourceListSchema(PageSchema):
 class IngestItemSchema(Out):
     index = fields.Integer(required=True)
     id = fields.String(allow_none=True)
-    status = fields.String(required=True, metadata={"enum": ["added", "unchanged", "failed"]})
+    status = fields.String(required=True, metadata={
+        "enum": ["added", "updated", "unchanged", "failed"],
+        "description": "updated: different content under a stored id, stored as a new version"})
+    version = fields.Integer(metadata={"description": "the stored version (not on failed items)"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
 class IngestResultSchema(Out):
     added = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
     unchanged = fields.Integer(required=True)
     failed = fields.Integer(required=True)
     items = fields.List(fields.Nested(IngestItemSchema), required=True)

@@ -99,6 +99,16 @@ def source_page(source_id: str):
                            passage_count=len(passages))
 
 
+@bp.get("/sources/<source_id>/versions/<int:version>")
+def source_version_page(source_id: str, version: int):
+    """An earlier version of a source, its text as it was stored."""
+    versions = _store().source_versions(source_id)
+    for newer, older in zip(versions, versions[1:]):
+        if older.version == version:
+            return render_template("source_version.html", version=older, superseded_at=newer.ingested_at)
+    return error_page(404, "Not Found", "There is no earlier version of that source with that number.")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Adding sources
 
@@ -175,6 +185,6 @@ def add_source():
             report = IngestReport()
             report.add_error("pasted text", exc.reason)
     added = [s for s in (_store().get_source(i) for i in report.added_ids) if s is not None]
-    status = 200 if (report.added or report.unchanged) else 422
+    status = 200 if (report.added or report.updated or report.unchanged) else 422
     return render_template("source_new.html", values=values if status != 200 else {}, report=report, mode=mode,
                            added=added, suffixes=SUPPORTED_SUFFIXES), status

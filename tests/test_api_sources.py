@@ -11,8 +11,8 @@ def test_post_one_source_is_201_with_location(client):
     response = client.post("/api/v1/sources", json=SEED_SOURCES[0])
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
-    assert body == {"added": 1, "unchanged": 0, "failed": 0,
-                    "items": [{"index": 0, "id": "alpine-herald-geneva", "status": "added"}]}
+    assert body == {"added": 1, "updated": 0, "unchanged": 0, "failed": 0,
+                    "items": [{"index": 0, "id": "alpine-herald-geneva", "status": "added", "version": 1}]}
     assert response.headers["Location"].endswith("/api/v1/sources/alpine-herald-geneva")
     # the same source again is not an error
     again = client.post("/api/v1/sources", json=SEED_SOURCES[0]).get_json()
@@ -143,3 +143,38 @@ def test_routing_errors_are_problems(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code in (404, 405)
     assert_problem(response, response.status_code)
+
+
+def test_changed_content_under_a_stored_id_is_a_new_version_and_checks_keep_what_they_cited(client):
+    """Never "unchanged" for changed content: a new version replaces the passages, the old one stays readable,
+    and a check saved before keeps the sentence it cited."""
+    first = dict(SEED_SOURCES[0])
+    client.post("/api/v1/sources", json=first)
+    check = client.post("/api/v1/checks", json={"claim": GENEVA_CLAIM}).get_json()
+    cited = {e["sentence"] for e in check["evidence"] if e["source_id"] == first["id"]}
+    assert any("Geneva on 14 May 2024" in sentence for sentence in cited)
+
+    corrected = {**first, "text": first["text"].replace("Geneva on 14 May 2024", "Bern on 15 May 2024")}
+    response = client.post("/api/v1/sources", json=corrected)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["updated"], body["unchanged"]) == (1, 0)
+    assert body["items"] == [{"index": 0, "id": first["id"], "status": "updated", "version": 2}]
+    source = client.get(f"/api/v1/sources/{first['id']}").get_json()
+    assert source["version"] == 2 and "Bern on 15 May 2024" in source["text"]
+    assert all("Geneva on 14 May" not in s["text"] for s in source["sentences"])
+
+    versions = client.get(f"/api/v1/sources/{first['id']}/versions").get_json()["items"]
+    assert [(v["version"], v["superseded_at"] is None) for v in versions] == [(2, True), (1, False)]
+    assert all("text" not in v for v in versions)
+    old = client.get(versions[1]["href"]).get_json()
+    assert "Geneva on 14 May 2024" in old["text"] and old["version"] == 1
+    assert_problem(client.get(f"/api/v1/sources/{first['id']}/versions/7"), 404)
+    assert_problem(client.get("/api/v1/sources/nope/versions"), 404)
+
+    saved = client.get(f"/api/v1/checks/{check['id']}").get_json()
+    assert {e["sentence"] for e in saved["evidence"] if e["source_id"] == first["id"]} == cited
+    # the same corrected content again is unchanged; a metadata change alone is a version too
+    assert client.post("/api/v1/sources", json=corrected).get_json()["items"][0]["status"] == "unchanged"
+    redated = client.post("/api/v1/sources", json={**corrected, "published_at": "2024-05-16"}).get_json()
+    assert redated["items"][0] == {"index": 0, "id": first["id"], "status": "updated", "version": 3}

@@ -85,7 +85,7 @@ def test_ingest_mixed_batch(cli, tmp_path):
 
     result = run("ingest", data)
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("added 2, unchanged 0, failed 9")
+    assert result.stdout.startswith("added 2, updated 0, unchanged 0, failed 9")
     errors = result.stderr
     assert f"{data / 'batch.jsonl'}:2: invalid JSON" in errors
     assert f"{data / 'batch.jsonl'}:3: text is missing" in errors
@@ -102,7 +102,7 @@ def test_ingest_mixed_batch(cli, tmp_path):
 
     again = run("ingest", data / "batch.jsonl", data / "story.txt")
     assert again.returncode == 1
-    assert again.stdout.startswith("added 0, unchanged 2, failed 5")
+    assert again.stdout.startswith("added 0, updated 0, unchanged 2, failed 5")
     assert ids_in(db) == stored
 
 
@@ -111,10 +111,10 @@ def test_ingest_clean_reingest_is_a_no_op(cli, tmp_path):
     path = tmp_path / "one.json"
     path.write_text(json.dumps([{"id": "a", "text": "First."}, {"text": "Second."}]), encoding="utf-8")
     first = run("ingest", path)
-    assert (first.returncode, first.stdout.split(" (")[0]) == (0, "added 2, unchanged 0, failed 0")
+    assert (first.returncode, first.stdout.split(" (")[0]) == (0, "added 2, updated 0, unchanged 0, failed 0")
     assert first.stderr == ""
     second = run("ingest", path)
-    assert (second.returncode, second.stdout.split(" (")[0]) == (0, "added 0, unchanged 2, failed 0")
+    assert (second.returncode, second.stdout.split(" (")[0]) == (0, "added 0, updated 0, unchanged 2, failed 0")
     assert len(ids_in(db)) == 2
 
 
@@ -129,7 +129,7 @@ def test_ingest_forbidden_urls(cli, url, reason):
     result = run("ingest", url)
     assert result.returncode == 2
     assert f"{url}: {reason}" in result.stderr
-    assert "added 0, unchanged 0, failed 1" in result.stdout
+    assert "added 0, updated 0, unchanged 0, failed 1" in result.stdout
     assert ids_in(db) == set()
 
 
@@ -304,5 +304,5 @@ def test_ingest_in_process_reports_on_stderr(env_store, monkeypatch, tmp_path, c
     good.write_text("Fine text.", encoding="utf-8")
     assert main(["ingest", str(good), str(tmp_path / "missing.txt")]) == 1
     captured = capsys.readouterr()
-    assert captured.out.startswith("added 1, unchanged 0, failed 1")
+    assert captured.out.startswith("added 1, updated 0, unchanged 0, failed 1")
     assert f"{tmp_path / 'missing.txt'}: no such file or directory" in captured.err

@@ -72,8 +72,9 @@ def _passage(source_id="geneva-1", index=0):
 
 def test_indexes_are_versioned_behind_aliases(es_session_prefix):
     store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}")
-    assert store.ensure_indexes() == {"sources": True, "passages": True, "checks": True, "reviews": True}
-    assert store.ensure_indexes() == {"sources": False, "passages": False, "checks": False, "reviews": False}
+    kinds = ("sources", "passages", "checks", "reviews", "source_versions")
+    assert store.ensure_indexes() == dict.fromkeys(kinds, True)
+    assert store.ensure_indexes() == dict.fromkeys(kinds, False)
     status = store.index_status()
     assert status["passages"]["index"] == f"{store.prefix}-passages-v1"
     assert all(entry["current"] for entry in status.values())
@@ -141,3 +142,76 @@ def test_concurrent_style_duplicate_create_returns_false(elastic_store):
     assert elastic_store.add_source(_source(), [_passage()]) is False
     del elastic_store.has_source
     assert elastic_store.get_passages("geneva-1") == [_passage()]
+
+
+def _corrected(source_id="geneva-1"):
+    corrected = _source(source_id)
+    corrected.text = "Norway and Chile signed a fisheries agreement in Lausanne on 15 May 2024."
+    corrected.content_hash = "h2-" + source_id
+    passage = Passage(source_id, 0, corrected.text, 0, len(corrected.text),
+                      entities=[Entity("Lausanne", 49, 57, "PLACE", "lausanne")])
+    return corrected, [passage]
+
+
+def test_a_replace_that_dies_before_the_switch_leaves_the_old_version_whole(elastic_store):
+    """The writer wrote the new passages and died: readers still see version 1 and only its passages; a re-run
+    completes the replace and removes what the dead writer left."""
+    assert elastic_store.add_source(_source(), [_passage()]) is True
+    corrected, new_passages = _corrected()
+    corrected.version = 2
+    elastic_store._write_passages(corrected, new_passages)  # step 1 of replace_source, then "kill -9"
+    assert elastic_store.get_passages("geneva-1") == [_passage()]
+    assert [h.passage.text for h in elastic_store.search("Lausanne Norway fisheries")] == [_passage().text]
+    assert elastic_store.timeline(entity="lausanne") == []
+
+    corrected, new_passages = _corrected()
+    assert elastic_store.replace_source(corrected, new_passages, expected_version=1) is True
+    assert elastic_store.get_passages("geneva-1") == new_passages
+    assert [h.passage.text for h in elastic_store.search("Lausanne fisheries")] == [corrected.text]
+    elastic_store.es.indices.refresh(index=elastic_store.alias("passages"))
+    assert elastic_store.stats()["passages"] == 1  # the old revision's passages are deleted
+
+
+def test_a_replace_that_dies_after_the_switch_shows_only_the_new_version(elastic_store):
+    assert elastic_store.add_source(_source(), [_passage()]) is True
+    corrected, new_passages = _corrected()
+    elastic_store._delete_stale_passages = lambda *args: None  # "killed" before the clean-up
+    assert elastic_store.replace_source(corrected, new_passages, expected_version=1) is True
+    assert elastic_store.get_passages("geneva-1") == new_passages
+    texts = [h.passage.text for h in elastic_store.search("Norway Chile fisheries agreement")]
+    assert texts == [corrected.text]
+    assert elastic_store.timeline(entity="norway") == []  # the old passage (dated 14 May) is not shown
+    # `indexes migrate` drops what the clean-up would have deleted
+    indexes_cli.migrate(elastic_store)
+    assert elastic_store.stats()["passages"] == 1
+    assert elastic_store.get_passages("geneva-1") == new_passages
+    assert [v.version for v in elastic_store.source_versions("geneva-1")] == [2, 1]
+
+
+def test_two_writers_adding_different_content_under_one_id_never_mix(elastic_store):
+    """Both wrote their passages before either created the source: the loser's passages are removed, the
+    winner's are the ones shown."""
+    corrected, new_passages = _corrected()
+    elastic_store._write_passages(corrected, new_passages)  # the loser got this far
+    assert elastic_store.add_source(_source(), [_passage()]) is True
+    elastic_store.has_source = lambda source_id: False  # the loser checked before the winner's write landed
+    assert elastic_store.add_source(corrected, new_passages) is False
+    del elastic_store.has_source
+    assert elastic_store.get_passages("geneva-1") == [_passage()]
+    elastic_store.es.indices.refresh(index=elastic_store.alias("passages"))
+    assert elastic_store.stats()["passages"] == 1
+
+
+def test_new_fields_are_added_to_an_existing_index(es_session_prefix):
+    """An index made before a field was added to indexes/*.json gets the field when the store starts."""
+    store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}", refresh="wait_for")
+    from factcheck.store.elastic import load_definition
+
+    store.es.indices.create(index=f"{store.prefix}-sources-v1", aliases={store.alias("sources"): {}},
+                            settings=load_definition("sources")["settings"],
+                            mappings={"dynamic": "strict", "properties": {"id": {"type": "keyword"}}})
+    store.ensure_indexes()
+    properties = store.es.indices.get_mapping(index=store.alias("sources")).body[f"{store.prefix}-sources-v1"]
+    assert {"version", "revision", "text"} <= set(properties["mappings"]["properties"])
+    _delete_indexes(store, store.prefix)
+    store.close()

@@ -290,3 +290,69 @@ def test_review_queue_filters(store):
     assert [r.id for r in store.list_reviews(verdict="REFUTED")] == ["chk-b"]
     assert [r.id for r in store.list_reviews(assignee="ann")] == ["chk-a"]
     assert {r.id for r in store.list_reviews()} == {"chk-a", "chk-b"}
+
+
+# -- versions of a source -------------------------------------------------------------------------------------------
+
+CORRECTED = "Norway and Chile signed a fisheries agreement in Lausanne on 15 May 2024."
+
+
+def corrected_alpine():
+    """The alpine source with a corrected first sentence (another place and day): its version 2."""
+    src = source("alpine", "Alpine Herald", "2024-05-15", CORRECTED, HOURS)
+    return src, passages("alpine", (CORRECTED, [day("15 May 2024", 61, "2024-05-15")],
+                                    [place("Norway", 0, "norway"), place("Lausanne", 49, "lausanne")]),
+                         (HOURS, [], []))
+
+
+def test_replace_source_stores_a_new_version_and_keeps_the_old(filled):
+    before = filled.stats()
+    head = filled.source_head("alpine")
+    assert (head.version, head.text, head.content_hash) == (1, "", "sha-alpine")
+    src, items = corrected_alpine()
+    src.content_hash = "sha-alpine-2"
+    assert filled.replace_source(src, items, expected_version=1) is True
+    assert src.version == 2
+    current = filled.get_source("alpine")
+    assert (current.version, current.text) == (2, " ".join([CORRECTED, HOURS]))
+    assert filled.get_passages("alpine") == items
+    assert filled.stats() == before  # same counts: the old passages are gone, not kept beside the new
+    # searches see the new text only
+    assert "alpine:0" in ids(filled.search("Lausanne fisheries"))
+    assert "alpine:0" not in ids(filled.search("Geneva", entities=["geneva"]))
+    assert ids(filled.timeline(entity="lausanne")) == ["alpine:0"]
+    assert filled.timeline(entity="geneva") == []
+    versions = filled.source_versions("alpine")
+    assert [(v.version, v.content_hash) for v in versions] == [(2, "sha-alpine-2"), (1, "sha-alpine")]
+    assert versions[1].text == " ".join([GENEVA, HOURS])
+    assert filled.source_versions("nope") == []
+
+
+def test_replace_source_with_a_stale_version_changes_nothing(filled):
+    from factcheck.store.base import NotFound
+
+    src, items = corrected_alpine()
+    assert filled.replace_source(src, items, expected_version=1) is True
+    again, again_items = corrected_alpine()
+    again.text, again.content_hash = "A third text.", "sha-3"
+    assert filled.replace_source(again, again_items[:1], expected_version=1) is False  # someone came first
+    assert filled.get_source("alpine").version == 2
+    assert filled.get_passages("alpine") == items
+    with pytest.raises(NotFound):
+        filled.replace_source(source("nope", "X", None, "Text."), [], expected_version=1)
+
+
+def test_same_content_compares_text_and_metadata():
+    a = source("a", "Wire", "2024-05-14", GENEVA)
+    assert a.same_content(source("a", "Wire", "2024-05-14", GENEVA))
+    assert not a.same_content(source("a", "Wire", "2024-05-15", GENEVA))  # a corrected date is a new version
+    changed = source("a", "Wire", "2024-05-14", GENEVA)
+    changed.content_hash = "other"
+    assert not a.same_content(changed)
+
+
+def test_ids_the_store_cannot_hold_are_simply_absent(filled):
+    long_id = "x" * 5000
+    assert filled.get_source(long_id) is None and not filled.has_source(long_id)
+    assert filled.source_head(long_id) is None and filled.get_passages(long_id) == []
+    assert filled.get_check("chk-" + long_id) is None and filled.get_review(long_id) is None

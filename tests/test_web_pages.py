@@ -401,3 +401,23 @@ def test_verdict_page_has_both_kinds_of_evidence_and_a_timeline_strip(client, li
     strip = html.split('id="h-strip"', 1)[1]
     assert 'class="at-claim conflict"' in strip and "<strong>claim's date</strong>" in strip
     assert "sources disagree" in strip
+
+
+def test_uploading_changed_content_under_a_stored_id_makes_a_new_version(client, login, store):
+    login("fiona")
+    original = {"id": "harbour-1", "text": "Dock repairs began on 2 May 2024 <b>in Bergen</b>.",
+                "publisher": "Coast Courier"}
+    corrected = {**original, "text": "Dock repairs began on 3 May 2024 in Bergen."}
+    for record, outcome in ((original, "added 1"), (corrected, "updated 1"), (corrected, "unchanged 1")):
+        response = post_form(client, "/sources/new", {
+            "mode": "file", "file": (io.BytesIO(json.dumps(record).encode()), "one.json")},
+            content_type="multipart/form-data")
+        assert response.status_code == 200 and outcome in html_of(response), html_of(response)
+    page = html_of(client.get("/sources/harbour-1"))
+    assert "3 May 2024" in page and "2 May 2024" not in page
+    assert 'href="/sources/harbour-1/versions/1"' in page
+    old = client.get("/sources/harbour-1/versions/1")
+    assert old.status_code == 200
+    assert "Dock repairs began on 2 May 2024 &lt;b&gt;in Bergen&lt;/b&gt;." in html_of(old)
+    assert client.get("/sources/harbour-1/versions/2").status_code == 404  # the current one is the source page
+    assert store.get_source("harbour-1").version == 2

@@ -46,6 +46,22 @@ class Store(Protocol):
     def add_source(self, source: Source, passages: list[Passage]) -> bool:
         """Store a source with all its passages atomically; return False (and change nothing) if its id exists."""
 
+    def replace_source(self, source: Source, passages: list[Passage], expected_version: int) -> bool:
+        """Store `source` (whose `version` is expected_version + 1) and its passages in place of the stored
+        version `expected_version`, keeping the replaced version (see source_versions).
+
+        Readers see the old source with its passages or the new one with its passages, never a mix, whenever
+        they look and even if the writer dies half-way (a re-run then completes it). False, changing nothing
+        visible, when the stored version is not `expected_version` (another writer came first); NotFound when no
+        source has this id.
+        """
+
+    def source_head(self, source_id: str) -> Optional[Source]:
+        """The stored source without its text (text is ""), to compare versions cheaply; None when absent."""
+
+    def source_versions(self, source_id: str) -> list[Source]:
+        """Every stored version of the source with its text, newest (the current one) first; [] when absent."""
+
     def has_source(self, source_id: str) -> bool:
         """True when a source with this id is stored."""
 

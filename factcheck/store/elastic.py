@@ -1,8 +1,12 @@
 """The Elasticsearch store: one versioned index per kind behind an alias, created from indexes/*.json.
 
-A source counts as stored when its document exists in the sources index. add_source writes the passages first and
-the source document last (op_type=create), and deletes the passages again if anything fails in between, so
-readers never see a source with missing passages; search results whose source document is missing are dropped.
+A source counts as stored when its document exists in the sources index. Its passages carry the `revision` of
+the source content they were extracted from (a hash of the text and metadata) and have ids of their own per
+revision ("<source>:<index>@<revision>"). A write stores the passages first and the source document last (create
+for a new source; a compare-and-set on _seq_no for a new version), so the source document's revision is the switch
+that makes one set of passages visible: readers drop every passage whose source is missing or whose revision is
+not the source's. Nothing half-written is ever seen, whenever a writer dies; a re-run writes the same ids again.
+Passages of a replaced revision are deleted afterwards (a replaced version itself is kept in source_versions).
 """
 from __future__ import annotations
 
@@ -21,14 +25,15 @@ from elasticsearch import (ApiError, ConflictError, Elasticsearch, NotFoundError
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
-from ..models import Passage, Review, Source, Verdict
+from ..models import SOURCE_CONTENT_FIELDS, Passage, Review, Source, Verdict
 from ..textutil import index_terms
 from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
-KINDS = ("sources", "passages", "checks", "reviews")
+KINDS = ("sources", "passages", "checks", "reviews", "source_versions")
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)
 MAX_WINDOW = 10_000
+MAX_ID_BYTES = 512  # Elasticsearch refuses longer document ids: no document can have one
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VERSION = re.compile(r"-v(\d+)$")
 
@@ -52,8 +57,23 @@ def definition_hash(definition: dict) -> str:
     return hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def revision(source: Source) -> str:
+    """Which content a source document and its passages were written from: a hash of text and metadata."""
+    content = json.dumps([getattr(source, name) for name in SOURCE_CONTENT_FIELDS])
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
 def source_doc(source: Source) -> dict:
-    return {**source.to_dict(), "published_day": _day(source.published_at)}
+    return {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source)}
+
+
+def passage_key(passage: Passage, source_revision: str) -> str:
+    """The document id of a passage: one per revision, so two revisions can sit side by side until the switch."""
+    return f"{passage.id}@{source_revision}"
+
+
+def _storable_id(value: str) -> bool:
+    return isinstance(value, str) and 0 < len(value.encode("utf-8", "surrogatepass")) <= MAX_ID_BYTES
 
 
 def passage_doc(passage: Passage, source: Source) -> dict:
@@ -67,6 +87,7 @@ def passage_doc(passage: Passage, source: Source) -> dict:
         "index": passage.index,
         "text": passage.text,
         "terms": index_terms(passage.text),
+        "source_revision": revision(source),
         "start": passage.start,
         "end": passage.end,
         "publisher": source.publisher,
@@ -97,6 +118,13 @@ def _overlap(date_from: Optional[str], date_to: Optional[str], boost: Optional[f
     if boost is not None:
         bounds["boost"] = boost
     return {"range": {"date_range": bounds}}
+
+
+def _revision_filter(source_revision: Optional[str]) -> dict:
+    """Passages of that revision (None: written before sources had revisions, and carrying none)."""
+    if source_revision is None:
+        return {"bool": {"must_not": {"exists": {"field": "source_revision"}}}}
+    return {"term": {"source_revision": source_revision}}
 
 
 def _as_of_filter(as_of: str) -> dict:
@@ -183,6 +211,7 @@ class ElasticStore:
                 alias = self.alias(kind)
                 if self.es.indices.exists_alias(name=alias):
                     created[kind] = False
+                    self._add_missing_fields(kind)
                     continue
                 if self.es.indices.exists(index=alias):
                     raise StoreError(f"{alias} is an index, not an alias; move it aside before using this prefix")
@@ -190,6 +219,17 @@ class ElasticStore:
                 created[kind] = True
         self._ready = True
         return created
+
+    def _add_missing_fields(self, kind: str) -> None:
+        """Fields added to indexes/<kind>.json since the index was made are added to its mapping in place (an
+        additive change needs no migration); `indexes status` still reports the index as not current."""
+        wanted = load_definition(kind).get("mappings", {}).get("properties", {})
+        mappings = self.es.indices.get_mapping(index=self.alias(kind)).body
+        for index, body in mappings.items():
+            have = body.get("mappings", {}).get("properties", {})
+            missing = {name: spec for name, spec in wanted.items() if name not in have}
+            if missing:
+                self.es.indices.put_mapping(index=index, properties=missing)
 
     def _concrete(self, kind: str) -> str:
         names = sorted(self.es.indices.get_alias(name=self.alias(kind)).body)
@@ -229,18 +269,25 @@ class ElasticStore:
                 if self.es.indices.exists(index=new[kind]):
                     self.es.indices.delete(index=new[kind])  # left over from an interrupted migration
                 self._create_index(kind, new[kind], with_alias=False)
-            light_sources: dict[str, Source] = {}
-            for hit in helpers.scan(self.es, index=old["sources"], query={"query": {"match_all": {}}}):
-                light_sources[hit["_id"]] = Source.from_dict({**hit["_source"], "text": ""})
+            light_sources: dict[str, tuple[Source, Optional[str]]] = {}
+            for hit in helpers.scan(self.es, index=old["sources"], query={"query": {"match_all": {}}},
+                                    source_excludes=["text"]):
+                light_sources[hit["_id"]] = (Source.from_dict({**hit["_source"], "text": ""}),
+                                             hit["_source"].get("revision"))
             self._copy(old["sources"], new["sources"], lambda hit: hit["_source"])
             self._copy(old["checks"], new["checks"], lambda hit: hit["_source"])
             self._copy(old["reviews"], new["reviews"], lambda hit: hit["_source"])
+            self._copy(old["source_versions"], new["source_versions"], lambda hit: hit["_source"])
 
             def rebuilt(hit: dict) -> Optional[dict]:
-                source = light_sources.get(hit["_source"].get("source_id"))
-                if source is None or "doc" not in hit["_source"]:
+                """The passage in the new definition; orphans and passages of a replaced revision are dropped."""
+                source, stored_revision = light_sources.get(hit["_source"].get("source_id"), (None, None))
+                if source is None or "doc" not in hit["_source"] \
+                        or hit["_source"].get("source_revision") != stored_revision:
                     return None
-                return passage_doc(Passage.from_dict(hit["_source"]["doc"]), source)
+                doc = passage_doc(Passage.from_dict(hit["_source"]["doc"]), source)
+                doc["source_revision"] = stored_revision  # None for passages written before revisions existed
+                return doc
 
             self._copy(old["passages"], new["passages"], rebuilt)
             self.es.indices.refresh(index=",".join(new.values()))
@@ -270,41 +317,87 @@ class ElasticStore:
         if self.has_source(source.id):
             return False
         source.ingested_at = source.ingested_at or _now()
-        index = self.alias("passages")
-        ids = [p.id for p in passages]
-        actions = ({"_op_type": "index", "_index": index, "_id": p.id, "_source": passage_doc(p, source)}
-                   for p in passages)
-        failures = []
+        source.version = 1
+        keys = self._write_passages(source, passages)
         try:
-            with self._errors(f"store the passages of {source.id}"):
-                for ok, item in helpers.streaming_bulk(
-                        self.es, actions, chunk_size=500, max_retries=self.max_retries,
-                        initial_backoff=self.initial_backoff, max_backoff=30, raise_on_error=False,
-                        refresh=self.refresh):
-                    if not ok:
-                        failures.append(item.get("index", item))
-            if failures:
-                statuses = {f.get("status") for f in failures}
-                message = (f"{len(failures)} of {len(ids)} passages of {source.id} were not stored: "
-                           f"{failures[0].get('error')}")
-                if statuses <= set(UNAVAILABLE_STATUSES):
-                    raise StoreUnavailable(message)
-                raise StoreError(message)
-            try:
-                with self._errors(f"store the source {source.id}"):
-                    self.es.create(index=self.alias("sources"), id=source.id, document=source_doc(source),
-                                   refresh=self.refresh)
-            except StoreError as exc:
-                if isinstance(exc.__cause__, ConflictError):
-                    return False  # stored meanwhile by someone else, with passages of the same ids
-                raise
-        except BaseException:
-            self._delete_passages(ids)
-            raise
+            with self._errors(f"store the source {source.id}"):
+                self.es.create(index=self.alias("sources"), id=source.id, document=source_doc(source),
+                               refresh=self.refresh)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, ConflictError):  # stored meanwhile by another writer
+                self._drop_unless_current(source, keys)
+                return False
+            raise  # the passages stay, invisible without their source document; a re-run writes them again
         return True
 
+    def replace_source(self, source: Source, passages: list[Passage], expected_version: int) -> bool:
+        self._ensure()
+        if not _storable_id(source.id):
+            raise NotFound(f"no source {source.id[:100]}")
+        with self._errors(f"read source {source.id}"):
+            try:
+                current = self.es.get(index=self.alias("sources"), id=source.id)
+            except NotFoundError:
+                raise NotFound(f"no source {source.id}") from None
+        stored = Source.from_dict(current["_source"])
+        if stored.version != expected_version:
+            return False
+        source.version = expected_version + 1
+        source.ingested_at = _now()
+        with self._errors(f"keep version {stored.version} of {source.id}"):
+            self.es.index(index=self.alias("source_versions"), id=f"{source.id}@{stored.version}",
+                          document={"id": source.id, "version": stored.version, "superseded_at": source.ingested_at,
+                                    "doc": stored.to_dict()}, refresh=self.refresh)
+        keys = self._write_passages(source, passages)
+        try:
+            with self._errors(f"store version {source.version} of {source.id}"):
+                # the switch: only if nobody replaced the document since we read it
+                self.es.index(index=current["_index"], id=source.id, document=source_doc(source),
+                              if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
+                              refresh=self.refresh)
+        except StoreError as exc:
+            if isinstance(exc.__cause__, ConflictError):
+                source.version = expected_version
+                self._drop_unless_current(source, keys)
+                return False
+            raise  # maybe switched, maybe not: either way readers see one whole revision; a re-run completes it
+        self._delete_stale_passages(source.id, revision(source))
+        return True
+
+    def _write_passages(self, source: Source, passages: list[Passage]) -> list[str]:
+        """Index the passages of this revision of `source`; on a failure delete what was written and raise."""
+        index = self.alias("passages")
+        source_revision = revision(source)
+        keys = [passage_key(p, source_revision) for p in passages]
+        actions = ({"_op_type": "index", "_index": index, "_id": key, "_source": passage_doc(p, source)}
+                   for key, p in zip(keys, passages))
+        failures = []
+        with self._errors(f"store the passages of {source.id}"):
+            for ok, item in helpers.streaming_bulk(
+                    self.es, actions, chunk_size=500, max_retries=self.max_retries,
+                    initial_backoff=self.initial_backoff, max_backoff=30, raise_on_error=False,
+                    refresh=self.refresh):
+                if not ok:
+                    failures.append(item.get("index", item))
+        if failures:
+            self._delete_passages(keys)
+            statuses = {f.get("status") for f in failures}
+            message = (f"{len(failures)} of {len(keys)} passages of {source.id} were not stored: "
+                       f"{failures[0].get('error')}")
+            if statuses <= set(UNAVAILABLE_STATUSES):
+                raise StoreUnavailable(message)
+            raise StoreError(message)
+        return keys
+
+    def _drop_unless_current(self, source: Source, keys: list[str]) -> None:
+        """After losing a race: delete the passages written, unless the winner stored the same revision (then
+        they are the winner's too)."""
+        head = self._source_document(source.id, ["revision"])
+        if head is None or head.get("revision") != revision(source):
+            self._delete_passages(keys)
+
     def _delete_passages(self, ids: list[str]) -> None:
-        """Best effort: remove passages of a source that was not stored (the node may be down)."""
+        """Best effort: remove passages that no source document points at (the node may be down)."""
         if not ids:
             return
         actions = ({"_op_type": "delete", "_index": self.alias("passages"), "_id": pid} for pid in ids)
@@ -314,35 +407,72 @@ class ElasticStore:
         except Exception:  # noqa: BLE001 - the original error is the one worth raising
             pass
 
+    def _delete_stale_passages(self, source_id: str, current_revision: str) -> None:
+        """Best effort: remove the passages of earlier revisions (invisible already; this only frees space)."""
+        query = {"query": {"bool": {"filter": [{"term": {"source_id": source_id}}],
+                                    "must_not": [{"term": {"source_revision": current_revision}}]}}}
+        try:
+            stale = [hit["_id"] for hit in helpers.scan(self.es, index=self.alias("passages"), query=query,
+                                                        source=False)]
+        except Exception:  # noqa: BLE001 - the new revision is stored and visible; leftovers stay invisible
+            return
+        self._delete_passages(stale)
+
+    def _source_document(self, source_id: str, fields: Optional[list[str]] = None,
+                         excludes: Optional[list[str]] = None) -> Optional[dict]:
+        """The stored source document (or some of its fields), or None."""
+        if not _storable_id(source_id):
+            return None
+        with self._errors(f"read source {source_id}"):
+            try:
+                return self.es.get(index=self.alias("sources"), id=source_id, source_includes=fields,
+                                   source_excludes=excludes)["_source"]
+            except NotFoundError:
+                return None
+
     def has_source(self, source_id: str) -> bool:
         self._ensure()
+        if not _storable_id(source_id):
+            return False
         with self._errors(f"look up source {source_id}"):
             return bool(self.es.exists(index=self.alias("sources"), id=source_id))
 
     def get_source(self, source_id: str) -> Optional[Source]:
         self._ensure()
-        with self._errors(f"read source {source_id}"):
-            try:
-                return Source.from_dict(self.es.get(index=self.alias("sources"), id=source_id)["_source"])
-            except NotFoundError:
-                return None
+        doc = self._source_document(source_id)
+        return Source.from_dict(doc) if doc is not None else None
 
-    def _sources(self, source_ids: Iterable[str]) -> dict[str, Source]:
+    def source_head(self, source_id: str) -> Optional[Source]:
+        self._ensure()
+        doc = self._source_document(source_id, excludes=["text"])
+        return Source.from_dict({**doc, "text": ""}) if doc is not None else None
+
+    def source_versions(self, source_id: str) -> list[Source]:
+        current = self.get_source(source_id)
+        if current is None:
+            return []
+        with self._errors(f"read the versions of {source_id}"):
+            hits = self.es.search(index=self.alias("source_versions"), query={"term": {"id": source_id}},
+                                  sort=[{"version": "desc"}], size=MAX_WINDOW)["hits"]["hits"]
+        return [current] + [Source.from_dict(h["_source"]["doc"]) for h in hits]
+
+    def _source_docs(self, source_ids: Iterable[str]) -> dict[str, dict]:
+        """Stored source documents by id; missing ones are left out."""
         ids = list(dict.fromkeys(source_ids))
         if not ids:
             return {}
         with self._errors("read sources"):
             docs = self.es.mget(index=self.alias("sources"), ids=ids)["docs"]
-        return {d["_id"]: Source.from_dict(d["_source"]) for d in docs if d.get("found")}
+        return {d["_id"]: d["_source"] for d in docs if d.get("found")}
 
     def get_passages(self, source_id: str) -> list[Passage]:
         self._ensure()
-        query = {"term": {"source_id": source_id}}
-        passages = [Passage.from_dict(h["_source"]["doc"])
-                    for h in self._search_after(self.alias("passages"), query, [{"index": "asc"}], ["doc"])]
-        if passages and not self.has_source(source_id):
+        head = self._source_document(source_id, ["revision"])
+        if head is None:
             return []  # passages of an add_source that never completed
-        return passages
+        query = {"bool": {"filter": [{"term": {"source_id": source_id}}, _revision_filter(head.get("revision"))]}}
+        return [Passage.from_dict(h["_source"]["doc"])
+                for h in self._search_after(self.alias("passages"), query, [{"index": "asc"}], ["doc"])]
 
     def _search_after(self, index: str, query: dict, sort: list, fields: list[str]) -> Iterator[dict]:
         """Every hit of `query` in `sort` order (the sort must be unique), page by page."""
@@ -413,7 +543,7 @@ class ElasticStore:
                           "should": boosts, "filter": filters}}
         with self._errors("search passages"):
             hits = self.es.search(index=self.alias("passages"), query=query, size=min(int(limit), MAX_WINDOW),
-                                  source=["doc", "source_id"])["hits"]["hits"]
+                                  source=["doc", "source_id", "source_revision"])["hits"]["hits"]
         return self._hits(hits)
 
     def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
@@ -434,15 +564,18 @@ class ElasticStore:
         with self._errors("read the timeline"):
             hits = self.es.search(index=self.alias("passages"), query={"bool": {"filter": filters}},
                                   sort=[{"first_date": "asc"}, {"source_id": "asc"}, {"index": "asc"}],
-                                  size=min(int(limit), MAX_WINDOW), source=["doc", "source_id"])["hits"]["hits"]
+                                  size=min(int(limit), MAX_WINDOW), source=["doc", "source_id", "source_revision"])["hits"]["hits"]
         return self._hits(hits)
 
     def _hits(self, hits: list[dict]) -> list[Hit]:
-        """Hits with their sources; passages whose source is not stored (an unfinished add) are left out."""
-        sources = self._sources(h["_source"]["source_id"] for h in hits)
+        """Hits with their sources; passages whose source is not stored (an unfinished add) or that belong to
+        another revision of it (an unfinished or superseded version) are left out."""
+        docs = self._source_docs(h["_source"]["source_id"] for h in hits)
+        sources = {source_id: Source.from_dict(doc) for source_id, doc in docs.items()}
         return [Hit(Passage.from_dict(h["_source"]["doc"]), sources[h["_source"]["source_id"]],
                     float(h.get("_score") or 0.0))
-                for h in hits if h["_source"]["source_id"] in sources]
+                for h in hits if h["_source"]["source_id"] in docs
+                and h["_source"].get("source_revision") == docs[h["_source"]["source_id"]].get("revision")]
 
     # -- checks ------------------------------------------------------------------------------------------
     def save_check(self, verdict: Verdict) -> str:
@@ -458,6 +591,8 @@ class ElasticStore:
 
     def get_check(self, check_id: str) -> Optional[Verdict]:
         self._ensure()
+        if not _storable_id(check_id):
+            return None
         with self._errors(f"read check {check_id}"):
             try:
                 doc = self.es.get(index=self.alias("checks"), id=check_id)["_source"]
@@ -494,6 +629,8 @@ class ElasticStore:
 
     def get_review(self, review_id: str) -> Optional[Review]:
         self._ensure()
+        if not _storable_id(review_id):
+            return None
         with self._errors(f"read review {review_id}"):
             try:
                 doc = self.es.get(index=self.alias("reviews"), id=review_id)["_source"]

@@ -22,7 +22,13 @@ CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
     url TEXT, publisher TEXT, published_at TEXT, published_day TEXT, title TEXT,
-    text TEXT NOT NULL, ingested_at TEXT
+    text TEXT NOT NULL, ingested_at TEXT, version INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS source_versions (
+    source_id TEXT NOT NULL, version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, url TEXT, publisher TEXT, published_at TEXT, title TEXT,
+    text TEXT NOT NULL, ingested_at TEXT,
+    PRIMARY KEY (source_id, version)
 );
 CREATE INDEX IF NOT EXISTS sources_published ON sources(published_day);
 CREATE INDEX IF NOT EXISTS sources_publisher ON sources(publisher);
@@ -59,7 +65,7 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -104,7 +110,15 @@ class SqliteStore:
         with self._use() as conn:
             self._migrate(conn)
             conn.executescript(SCHEMA)
+            self._add_version_column(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @staticmethod
+    def _add_version_column(conn: sqlite3.Connection) -> None:
+        """Version 3 numbers the versions of a source (files of version 2 have no such column: all are 1)."""
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(sources)")}
+        if "version" not in columns:
+            conn.execute("ALTER TABLE sources ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
@@ -168,36 +182,14 @@ class SqliteStore:
                 break
 
     # -- sources -----------------------------------------------------------------------------------------
-    @_borrowing
-    def add_source(self, source: Source, passages: list[Passage]) -> bool:
+    @contextmanager
+    def _write(self):
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back on any error."""
         conn = self._conn()
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source.id,)).fetchone():
-                conn.execute("ROLLBACK")
-                return False
-            ingested_at = source.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-            source.ingested_at = ingested_at
-            conn.execute(
-                "INSERT INTO sources (id, content_hash, url, publisher, published_at, published_day, title, text,"
-                " ingested_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (source.id, source.content_hash, source.url, source.publisher, source.published_at,
-                 _day(source.published_at), source.title, source.text, ingested_at))
-            for passage in passages:
-                resolved = [d for d in passage.dates if d.range_start and d.range_end and d.type != "duration"]
-                first = min((d.range_start for d in resolved), default=None)
-                cur = conn.execute(
-                    "INSERT INTO passages (id, source_id, idx, text, data, first_date) VALUES (?,?,?,?,?,?)",
-                    (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first))
-                rowid = cur.lastrowid
-                conn.execute("INSERT INTO passages_fts (rowid, terms) VALUES (?, ?)",
-                             (rowid, index_terms(passage.text)))
-                conn.executemany("INSERT INTO passage_dates VALUES (?,?,?)",
-                                 [(rowid, d.range_start, d.range_end) for d in resolved])
-                conn.executemany("INSERT INTO passage_entities VALUES (?,?)",
-                                 [(rowid, key) for key in {e.key for e in passage.entities if e.key}])
+            yield conn
             conn.execute("COMMIT")
-            return True
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -205,9 +197,80 @@ class SqliteStore:
                 raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
             raise
 
+    @staticmethod
+    def _insert_source(conn: sqlite3.Connection, source: Source, passages: list[Passage]) -> None:
+        source.ingested_at = source.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        conn.execute(
+            "INSERT INTO sources (id, content_hash, url, publisher, published_at, published_day, title, text,"
+            " ingested_at, version) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (source.id, source.content_hash, source.url, source.publisher, source.published_at,
+             _day(source.published_at), source.title, source.text, source.ingested_at, source.version))
+        for passage in passages:
+            resolved = [d for d in passage.dates if d.range_start and d.range_end and d.type != "duration"]
+            first = min((d.range_start for d in resolved), default=None)
+            cur = conn.execute(
+                "INSERT INTO passages (id, source_id, idx, text, data, first_date) VALUES (?,?,?,?,?,?)",
+                (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first))
+            rowid = cur.lastrowid
+            conn.execute("INSERT INTO passages_fts (rowid, terms) VALUES (?, ?)",
+                         (rowid, index_terms(passage.text)))
+            conn.executemany("INSERT INTO passage_dates VALUES (?,?,?)",
+                             [(rowid, d.range_start, d.range_end) for d in resolved])
+            conn.executemany("INSERT INTO passage_entities VALUES (?,?)",
+                             [(rowid, key) for key in {e.key for e in passage.entities if e.key}])
+
+    @_borrowing
+    def add_source(self, source: Source, passages: list[Passage]) -> bool:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM sources WHERE id = ?", (source.id,)).fetchone():
+                return False
+            source.version = 1
+            self._insert_source(conn, source, passages)
+        return True
+
+    @_borrowing
+    def replace_source(self, source: Source, passages: list[Passage], expected_version: int) -> bool:
+        with self._write() as conn:
+            row = conn.execute("SELECT version FROM sources WHERE id = ?", (source.id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no source {source.id}")
+            if row["version"] != expected_version:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO source_versions (source_id, version, content_hash, url, publisher,"
+                " published_at, title, text, ingested_at) SELECT id, version, content_hash, url, publisher,"
+                " published_at, title, text, ingested_at FROM sources WHERE id = ?", (source.id,))
+            # The FTS table is not linked to passages by a foreign key: its rows go first, then the passages
+            # (their dates and entities follow by ON DELETE CASCADE), then the source row.
+            conn.execute("DELETE FROM passages_fts WHERE rowid IN (SELECT rowid FROM passages WHERE source_id = ?)",
+                         (source.id,))
+            conn.execute("DELETE FROM passages WHERE source_id = ?", (source.id,))
+            conn.execute("DELETE FROM sources WHERE id = ?", (source.id,))
+            source.version = expected_version + 1
+            source.ingested_at = None
+            self._insert_source(conn, source, passages)
+        return True
+
     @_borrowing
     def has_source(self, source_id: str) -> bool:
         return self._conn().execute("SELECT 1 FROM sources WHERE id = ?", (source_id,)).fetchone() is not None
+
+    @_borrowing
+    def source_head(self, source_id: str) -> Optional[Source]:
+        row = self._conn().execute(
+            "SELECT id, '' AS text, content_hash, url, publisher, published_at, title, ingested_at, version"
+            " FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return _source(row) if row else None
+
+    @_borrowing
+    def source_versions(self, source_id: str) -> list[Source]:
+        current = self._conn().execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        if current is None:
+            return []
+        older = self._conn().execute(
+            "SELECT source_id AS id, content_hash, url, publisher, published_at, title, text, ingested_at, version"
+            " FROM source_versions WHERE source_id = ? ORDER BY version DESC", (source_id,))
+        return [_source(current)] + [_source(row) for row in older]
 
     @_borrowing
     def get_source(self, source_id: str) -> Optional[Source]:
@@ -416,7 +479,7 @@ class SqliteStore:
 def _source(row: sqlite3.Row) -> Source:
     return Source(id=row["id"], text=row["text"], content_hash=row["content_hash"], url=row["url"],
                   publisher=row["publisher"], published_at=row["published_at"], title=row["title"],
-                  ingested_at=row["ingested_at"])
+                  ingested_at=row["ingested_at"], version=row["version"])
 
 
 __all__ = ["SqliteStore", "fts_query", "StoreError"]
