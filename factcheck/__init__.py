@@ -55,7 +55,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
         FACTCHECK_COOKIE_SECURE=settings.cookie_secure,
     )
     app.config.update(flask_settings)
-    app.json.sort_keys = False
+    app.json = _json_provider(app)
 
     store = open_store(settings)
     app.extensions["factcheck_store"] = store
@@ -69,6 +69,22 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     _register_error_handlers(app)
     app.after_request(_security_headers)
     return app
+
+
+def _json_provider(app: "Flask"):
+    """Flask's JSON with keys in the order given, reading request bodies through jsonsafe (depth and number
+    limits, so request.get_json() anywhere answers 400 rather than failing with a RecursionError)."""
+    from flask.json.provider import DefaultJSONProvider
+
+    from . import jsonsafe
+
+    class Provider(DefaultJSONProvider):
+        sort_keys = False
+
+        def loads(self, s, **kwargs):
+            return jsonsafe.loads(s)
+
+    return Provider(app)
 
 
 def serve_app(app: "Flask", host: str, port: int) -> None:

@@ -110,6 +110,7 @@ def _print_verdict(verdict: dict) -> None:
 
 
 def _check_file(store, args) -> int:
+    from . import jsonsafe
     from .check import check_claim
 
     failed = 0
@@ -124,11 +125,13 @@ def _check_file(store, args) -> int:
             claim_id = None
             try:
                 try:
-                    entry = json.loads(line.decode("utf-8-sig"))
+                    entry = jsonsafe.loads(line.decode("utf-8-sig"))
                 except UnicodeDecodeError:
                     raise ValueError("not valid UTF-8") from None
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+                except ValueError as exc:  # beyond the parser's limits: too deep, an over-long number
+                    raise ValueError(f"invalid JSON: {exc}") from None
                 if not isinstance(entry, dict):
                     raise ValueError("each line must be a JSON object")
                 claim_id = entry.get("id")

@@ -16,7 +16,7 @@ from typing import Optional
 
 from flask import current_app, g, request
 
-from . import keys
+from . import jsonsafe, keys
 from .roles import allowed
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$", re.IGNORECASE)
@@ -130,9 +130,17 @@ def requires(permission: str):
             if request.method in ("POST", "PUT", "PATCH") and not request.is_json:
                 return problem(415, "Send the body as JSON with Content-Type: application/json.",
                                title="Unsupported Media Type")
-            if request.method in ("POST", "PUT", "PATCH") and not request.get_data(cache=True):
-                return problem(400, "The body is empty; send a JSON document.", title="Bad Request",
-                               errors={"_body": ["Empty body."]})
+            if request.method in ("POST", "PUT", "PATCH"):
+                if not request.get_data(cache=True):
+                    return problem(400, "The body is empty; send a JSON document.", title="Bad Request",
+                                   errors={"_body": ["Empty body."]})
+                # Parsed here, within limits, before any view or webargs reads it: nesting 1,000 deep or a
+                # 5,000-digit number is a 400 naming the problem, never a RecursionError or a 500.
+                try:
+                    g.json_body = jsonsafe.loads(request.get_data(cache=True))
+                except ValueError as exc:
+                    reason = f"The body is not valid JSON: {jsonsafe.describe(exc)}."
+                    return problem(400, reason, title="Bad Request", errors={"_body": [reason]})
             g.api_caller = caller
             return view(*args, **kwargs)
 

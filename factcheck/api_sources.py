@@ -1,9 +1,8 @@
 """API: sources (ingest, read, list and search) and the timeline."""
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import g, url_for
 from flask_smorest import Blueprint
-from werkzeug.exceptions import BadRequest
 
 from . import schemas as s
 from .api import (API_PREFIX, config, decode_cursor, json_response, page, problem, store, validation_problem,
@@ -71,10 +70,7 @@ def create_sources():
     sentences they cited. When every item fails the answer is a 422 problem whose `errors` keys are
     "<index>.<field>" for a list (just "<field>" for a single object).
     """
-    try:
-        body = request.get_json()
-    except BadRequest:
-        return problem(400, "The body is not valid JSON.", errors={"_body": ["Malformed JSON."]})
+    body = g.json_body  # parsed within limits by `requires`
     single = isinstance(body, dict)
     records = [body] if single else body
     if not isinstance(records, list) or not records:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
 from urllib.parse import urljoin, urlsplit
 
+from . import jsonsafe
 from .config import Config
 from .models import Source
 from .store.base import StoreError, StoreUnavailable
@@ -39,6 +40,7 @@ SUPPORTED_SUFFIXES = (".json", ".jsonl", ".txt", ".html", ".htm")
 MAX_ERRORS = 200
 MAX_REDIRECTS = 5
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+RECORD_FIELDS = ("id", "text", "url", "publisher", "published_at", "title")
 # C0/C1 controls except \t and \n, lone surrogates and stray byte-order marks; \r is handled before this runs.
 _UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 _TIME_IN_TEXT = re.compile(r"\d:\d\d|T\d\d|\b(?:am|pm|noon|midnight)\b", re.IGNORECASE)
@@ -68,6 +70,7 @@ class IngestReport:
     """What a batch did: counts, the first MAX_ERRORS errors, and where it stopped if the store went away."""
 
     added: int = 0
+    updated: int = 0
     unchanged: int = 0
     failed: int = 0
     updated: int = 0
@@ -153,10 +156,25 @@ def normalise_published_at(value) -> Optional[str]:
     return parsed.date().isoformat() if date_only else parsed.isoformat()
 
 
+def _unknown_field(raw: dict) -> None:
+    """IngestError naming the first field a source does not have (a misspelt field is never silently dropped)."""
+    import difflib
+
+    unknown = sorted(str(name) for name in raw if name not in RECORD_FIELDS)
+    if not unknown:
+        return
+    name = unknown[0]
+    guess = difflib.get_close_matches(name, RECORD_FIELDS, n=1, cutoff=0.75)
+    hint = f"did you mean {guess[0]}?" if guess else "a source has " + ", ".join(RECORD_FIELDS)
+    more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+    raise IngestError(name[:100], f"unknown field {name[:100]!r}{more}: {hint}")
+
+
 def validate_record(raw: dict, config: Config) -> Source:
     """Check and normalise one raw record into a Source; raise IngestError(field, reason) when it is unusable."""
     if not isinstance(raw, dict):
         raise IngestError(None, f"a record must be a JSON object, not {_type_name(raw)}")
+    _unknown_field(raw)
     if "text" not in raw or raw["text"] is None:
         raise IngestError("text", "text is missing")
     text = raw["text"]
@@ -297,9 +315,12 @@ def iter_jsonl(stream, item: str, config: Config) -> Iterator[RawItem]:
             yield RawItem(label, error=f"not valid UTF-8 (byte 0x{line[exc.start]:02X} at column {exc.start + 1})")
             continue
         try:
-            record = json.loads(text)
+            record = jsonsafe.loads(text)
         except json.JSONDecodeError as exc:
             yield RawItem(label, error=f"invalid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except ValueError as exc:  # beyond the parser's limits: too deep, an over-long number
+            yield RawItem(label, error=f"invalid JSON: {exc}")
             continue
         yield RawItem(label, record=record)
 
@@ -317,9 +338,9 @@ def iter_path(path: Path, config: Config, item: Optional[str] = None) -> Iterato
             _check_size(path, 4 * config.max_text_bytes + 1_048_576, "the JSON file")
             text = decode_bytes(path.read_bytes())
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise IngestError(None, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+                value = jsonsafe.loads(text)
+            except ValueError as exc:
+                raise IngestError(None, f"invalid JSON: {jsonsafe.describe(exc)}") from None
             yield from _records_from_json_value(value, item)
         elif suffix == ".txt":
             _check_size(path, config.max_text_bytes, "text")
@@ -529,9 +550,9 @@ def iter_url(url: str, config: Config) -> Iterator[RawItem]:
             yield RawItem(url, record={"text": text, "url": page.url, "title": _title_from_text(text)})
         elif kind in ("application/json",) or kind.endswith("+json"):
             try:
-                value = json.loads(decode_bytes(body, declared=page.charset))
-            except json.JSONDecodeError as exc:
-                raise IngestError(None, f"invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+                value = jsonsafe.loads(decode_bytes(body, declared=page.charset))
+            except ValueError as exc:
+                raise IngestError(None, f"invalid JSON: {jsonsafe.describe(exc)}") from None
             for raw in _records_from_json_value(value, url):
                 if isinstance(raw.record, dict):
                     raw.record.setdefault("url", page.url)

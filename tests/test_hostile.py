@@ -1,0 +1,132 @@
+"""Hostile inputs, one table per way in: the JSON API, the web pages and the command line.
+
+Each row is an input an outside probe sent (issue 11) that crashed (a 500 or a traceback), silently lost data or
+let someone in. Each must now get a clear 4xx, or a per-item error in a batch, that names what is wrong, with
+nothing half-written and the rest of the batch stored.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+from .conftest import post_form
+from .test_api import assert_problem
+
+REPO = Path(__file__).resolve().parents[1]
+DEEP_ARRAY = "[" * 1000 + "]" * 1000
+DEEP_OBJECT = '{"text": ' + '{"a": ' * 1000 + "1" + "}" * 1000 + "}"
+BIG_NUMBER = "1" * 5000
+GOOD_TEXT = "The harbour master said the ferry left Bergen on 14 May 2024."
+
+# -- the JSON API ---------------------------------------------------------------------------------------------------
+
+JSON_ENDPOINTS = [("post", "/api/v1/checks"), ("post", "/api/v1/checks/batch"), ("post", "/api/v1/sources"),
+                  ("post", "/api/v1/reviews"), ("patch", "/api/v1/reviews/chk-x"), ("post", "/api/v1/webhooks")]
+
+# (case, method, path, raw body, status, words the problem's detail must contain)
+API_CASES = [
+    *[(f"nesting 1,000 deep on {m.upper()} {p}", m, p, DEEP_ARRAY, 400, "nested too deeply")
+      for m, p in JSON_ENDPOINTS],
+    *[(f"a 5,000-digit number on {m.upper()} {p}", m, p, '{"claim": %s, "text": "x"}' % BIG_NUMBER, 400,
+       "number of 5,000 characters") for m, p in JSON_ENDPOINTS],
+    ("a nested object 1,000 deep as a field", "post", "/api/v1/sources", DEEP_OBJECT, 400, "nested too deeply"),
+    ("NaN is not JSON", "post", "/api/v1/checks", '{"claim": NaN}', 400, "NaN is not a JSON value"),
+    ("a misspelt field is not dropped", "post", "/api/v1/sources",
+     json.dumps({"id": "x", "text": GOOD_TEXT, "publishd_at": "2024-05-09"}), 422, "did you mean published_at"),
+    ("an unknown field in a list names its index", "post", "/api/v1/sources",
+     json.dumps([{"id": "y", "text": GOOD_TEXT, "author": "Ann"}]), 422, "0.author: unknown field"),
+]
+
+
+@pytest.mark.parametrize("case, method, path, body, status, words", API_CASES, ids=[c[0] for c in API_CASES])
+def test_api_refuses_hostile_input_clearly(client, store, case, method, path, body, status, words):
+    response = getattr(client, method)(path, data=body, content_type="application/json", headers={"If-Match": '"1"'})
+    problem = assert_problem(response, status)
+    assert words in problem["detail"], problem
+    assert store.stats()["sources"] == 0
+
+
+def text_of(html: str) -> str:
+    """What a reader sees: the page without its tags, entities decoded."""
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+# -- the web pages --------------------------------------------------------------------------------------------------
+
+# (case, uploaded file name, its content, status, what the result page must say)
+UPLOAD_CASES = [
+    ("a JSON file nested 1,000 deep", "deep.json", DEEP_ARRAY, 422, "deep.json: invalid JSON: nested too deeply"),
+    ("a JSONL line with a 5,000-digit number, then a good line", "batch.jsonl",
+     '{"id": "n", "text": %s}\n%s\n' % (BIG_NUMBER, json.dumps({"id": "good", "text": GOOD_TEXT})), 200,
+     "batch.jsonl:1: invalid JSON: a number of 5,000 characters"),
+    ("a misspelt field", "typo.jsonl", json.dumps({"id": "t", "text": GOOD_TEXT, "publishd_at": "2024-05-09"}), 422,
+     "typo.jsonl:1: unknown field 'publishd_at': did you mean published_at?"),
+]
+
+
+@pytest.mark.parametrize("case, name, content, status, words", UPLOAD_CASES, ids=[c[0] for c in UPLOAD_CASES])
+def test_upload_form_reports_hostile_files_per_item(client, login, store, case, name, content, status, words):
+    login("fiona")
+    response = post_form(client, "/sources/new", {"mode": "file", "file": (io.BytesIO(content.encode()), name)},
+                         content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == status, html
+    assert words in text_of(html), html[html.find("Result"):][:800]
+    assert "Traceback" not in html
+    assert {s.id for s in store.list_sources()} == ({"good"} if status == 200 else set())
+
+
+# -- the command line -----------------------------------------------------------------------------------------------
+
+
+def run_cli(tmp_path, *args, timeout=240):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FACTCHECK_", "ELASTICSEARCH"))}
+    env.update(FACTCHECK_STORE=f"sqlite:///{tmp_path}/cli.db", PYTHONPATH=str(REPO), FACTCHECK_CLAIM_VECTORS="0")
+    result = subprocess.run([sys.executable, "-m", "factcheck", *map(str, args)], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_cli_batch_goes_on_past_hostile_files_and_names_file_and_line(tmp_path):
+    """Each bad file or line is an error naming it; the files after it are still read and stored."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a-deep.json").write_text(DEEP_ARRAY)
+    (folder / "b-lines.jsonl").write_text("\n".join([
+        json.dumps({"id": "b1", "text": GOOD_TEXT}),
+        '{"id": "b2", "text": "x", "n": %s}' % BIG_NUMBER,
+        DEEP_OBJECT,
+        json.dumps({"id": "b4", "text": GOOD_TEXT, "publishd_at": "2024-05-09"}),
+        json.dumps({"id": "b5", "text": GOOD_TEXT + " Again."}),
+    ]) + "\n")
+    (folder / "c-last.json").write_text(json.dumps({"id": "c1", "text": GOOD_TEXT + " Later."}))
+    result = run_cli(tmp_path, "ingest", folder)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("added 3, updated 0, unchanged 0, failed 4"), result.stdout
+    errors = result.stderr
+    assert f"{folder / 'a-deep.json'}: invalid JSON: nested too deeply" in errors
+    assert f"{folder / 'b-lines.jsonl'}:2: invalid JSON: a number of 5,000 characters" in errors
+    assert f"{folder / 'b-lines.jsonl'}:3: invalid JSON: nested too deeply" in errors
+    assert f"{folder / 'b-lines.jsonl'}:4: unknown field 'publishd_at': did you mean published_at?" in errors
+
+    # different content under a stored id is a new version, never "unchanged"
+    (folder / "c-last.json").write_text(json.dumps({"id": "c1", "text": GOOD_TEXT + " Corrected."}))
+    again = run_cli(tmp_path, "ingest", folder / "c-last.json")
+    assert (again.returncode, again.stdout.split(" (")[0]) == (0, "added 0, updated 1, unchanged 0, failed 0")
+
+    claims = tmp_path / "claims.jsonl"
+    claims.write_text(DEEP_ARRAY + "\n" + '{"claim": %s}\n' % BIG_NUMBER)
+    checked = run_cli(tmp_path, "check", "--file", claims)
+    assert checked.returncode == 1
+    assert f"{claims}:1: invalid JSON: nested too deeply" in checked.stderr
+    assert f"{claims}:2: invalid JSON: a number of 5,000 characters" in checked.stderr
+
