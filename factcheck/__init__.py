@@ -95,9 +95,10 @@ def serve_app(app: "Flask", host: str, port: int) -> None:
 
 
 def _wants_problem_json() -> bool:
+    """JSON routes answer errors in JSON: the API, and the pages' JSON exports (/timeline.json)."""
     from flask import request
 
-    return request.path == "/api" or request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/") or request.path.endswith(".json")
 
 
 def _register_error_handlers(app: "Flask") -> None:

@@ -186,16 +186,37 @@ def cmd_check(args, config: Config) -> int:
 # timeline, serve, indexes
 
 
+_TIMELINE_OPTIONS = {"q": "QUERY", "entity": "--entity", "from": "--from", "to": "--to", "as_of": "--as-of"}
+
+
+def _timeline_args(args) -> dict:
+    """The timeline filters checked as the API checks them (ISO days, a range that does not end before it
+    starts); CommandError naming the option otherwise."""
+    from marshmallow import ValidationError
+
+    from .schemas import TimelineArgsSchema
+
+    given = {"q": args.query, "entity": args.entity, "from": args.date_from, "to": args.date_to,
+             "as_of": args.as_of}
+    try:
+        return TimelineArgsSchema().load({name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{_TIMELINE_OPTIONS.get(name, name)}: {' '.join(map(str, reasons))}"
+                             for name, reasons in exc.messages.items())
+        raise CommandError(f"timeline: {problems}") from None
+
+
 def cmd_timeline(args, config: Config) -> int:
     if not (args.query or args.entity):
         raise CommandError("give a QUERY and/or --entity")
     from .timeline import build_timeline
 
+    filters = _timeline_args(args)
     store = open_cli_store(config)
     try:
         try:
-            timeline = build_timeline(store, query=args.query, entity=args.entity, date_from=args.date_from,
-                                      date_to=args.date_to, as_of=args.as_of)
+            timeline = build_timeline(store, query=args.query, entity=args.entity, date_from=filters.get("date_from"),
+                                      date_to=filters.get("date_to"), as_of=filters.get("as_of"))
         except ValueError as exc:
             raise CommandError(f"timeline: {exc}") from None
     finally:

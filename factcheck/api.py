@@ -8,9 +8,6 @@ OpenAPI document and the docs page in api_docs.py.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import weakref
 from typing import Optional
 
@@ -124,29 +121,25 @@ def publish(event: str, data: dict) -> None:
     current_app.extensions["factcheck_webhooks"].publish(event, data)
 
 
-def decode_cursor(cursor: Optional[str]) -> int:
-    """The offset an opaque cursor stands for; 422 naming `cursor` when it was not made by us."""
+def decode_cursor(cursor: Optional[str]):
+    """The position (see store.base) a cursor stands for, None for the first page; 422 naming `cursor` when it
+    does not have the cursor's form (the schemas check that form first, so this is a second line)."""
     if not cursor:
-        return 0
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8"))
-        offset = data["o"] if isinstance(data, dict) else None
-    except (ValueError, binascii.Error, UnicodeDecodeError, KeyError):
-        offset = None
-    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= 10_000_000:
+        return None
+    position = s.parse_cursor(cursor)
+    if position is None:
         abort(422, errors={"cursor": ["Not a cursor from this API: copy the `next` link of the previous page."]})
-    return offset
+    return position
 
 
-def page(items: list, limit: int, offset: int, dump) -> tuple[dict, dict]:
-    """({"items", "next"}, headers) from up to limit+1 fetched items; `next` keeps the request's filters."""
-    more = len(items) > limit
+def page(items: list, limit: int, dump, position) -> tuple[dict, dict]:
+    """({"items", "next"}, headers) from up to limit+1 fetched items; `next` starts after the last item shown
+    (position(item) is its place in the list's order) and keeps the request's filters."""
     next_url = None
     headers = {}
-    if more:
+    if len(items) > limit:
         args = request.args.to_dict()
-        cursor = base64.urlsafe_b64encode(json.dumps({"o": offset + limit}).encode()).decode().rstrip("=")
-        args["cursor"] = cursor
+        args["cursor"] = s.make_cursor(position(items[limit - 1]))
         next_url = url_for(request.endpoint, **(request.view_args or {}), **args)
         headers["Link"] = f'<{next_url}>; rel="next"'
     return {"items": [dump(item) for item in items[:limit]], "next": next_url}, headers

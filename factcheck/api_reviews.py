@@ -17,7 +17,7 @@ from . import review as workflow
 from . import schemas as s
 from .api import API_PREFIX, decode_cursor, json_response, page, problem, publish, store, validation_problem
 from .api_auth import current_caller, requires
-from .store.base import NotFound, VersionConflict
+from .store.base import NotFound, VersionConflict, review_position
 
 bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
                description="The editors' review queue and published ClaimReviews.")
@@ -62,11 +62,11 @@ def flag_check(data):
 @bp.response(200, s.ReviewListSchema)
 def list_reviews(args):
     """The review queue, oldest update first, filtered by status, machine verdict and assignee."""
-    offset = decode_cursor(args.get("cursor"))
     limit = args["limit"]
     found = store().list_reviews(status=args.get("status"), verdict=args.get("verdict"),
-                                 assignee=args.get("assignee"), limit=limit + 1, offset=offset)
-    body, headers = page(found, limit, offset, lambda r: r.to_dict())
+                                 assignee=args.get("assignee"), limit=limit + 1,
+                                 after=decode_cursor(args.get("cursor")))
+    body, headers = page(found, limit, lambda r: r.to_dict(), review_position)
     return json_response(body, headers=headers)
 
 

@@ -9,7 +9,7 @@ from .api import (API_PREFIX, config, decode_cursor, json_response, page, proble
                   value_error_problem)
 from .api_auth import requires
 from .ingest import IngestError, save_source, validate_record
-from .store.base import StoreError, StoreUnavailable
+from .store.base import StoreError, StoreUnavailable, source_position
 from .timeline import build_timeline
 
 bp = Blueprint("sources", __name__, url_prefix=API_PREFIX,
@@ -152,12 +152,11 @@ def _listed(source) -> dict:
 @bp.response(200, s.SourceListSchema)
 def list_sources(args):
     """Sources, newest publication first, filtered by text (q), publisher and publication days; paged by cursor."""
-    offset = decode_cursor(args.get("cursor"))
     limit = args["limit"]
     found = store().list_sources(query=args.get("q"), publisher=args.get("publisher"),
                                  published_from=args.get("published_from"), published_to=args.get("published_to"),
-                                 limit=limit + 1, offset=offset)
-    body, headers = page(found, limit, offset, _listed)
+                                 limit=limit + 1, after=decode_cursor(args.get("cursor")))
+    body, headers = page(found, limit, _listed, source_position)
     return json_response(body, headers=headers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, post_load, validates
+from marshmallow import Schema, ValidationError, fields, post_load, validates, validates_schema
 
 MAX_CLAIM_CHARS = 2000
 
@@ -81,6 +81,30 @@ from marshmallow import INCLUDE, validate  # noqa: E402
 from .models import GRANULARITIES, REVIEW_STATUSES, STANCES, VERDICTS  # noqa: E402
 
 MAX_SOURCES_PER_REQUEST = 1000
+# A cursor is the place to continue from: the sort key of the last item shown (epoch milliseconds) and its id.
+# Any string of this form is a place in the list (paging by position works at any depth on both stores).
+CURSOR_PATTERN = r"^-?[0-9]{1,16}~[A-Za-z0-9._:-]{1,200}$"
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
+def make_cursor(position: tuple[int, str]) -> str:
+    """The cursor of a position (see store.base.source_position and review_position)."""
+    return f"{position[0]}~{position[1]}"
+
+
+def parse_cursor(cursor: str):
+    """The position a cursor stands for, or None when it is not one."""
+    if not isinstance(cursor, str) or not _CURSOR.match(cursor):
+        return None
+    key, _, item_id = cursor.partition("~")
+    return int(key), item_id
+
+
+def cursor_field() -> fields.String:
+    return fields.String(validate=validate.Regexp(CURSOR_PATTERN, error="Not a cursor from this API: copy the "
+                                                                         "`next` link of the previous page."),
+                         metadata={"description": "where to continue: copy it from the `next` link of the "
+                                                  "previous page"})
 MAX_CLAIMS_PER_BATCH = 100
 MAX_PAGE = 200
 
@@ -193,14 +217,23 @@ class SourceVersionListSchema(Out):
                         metadata={"description": "newest (current) first, without their text"})
 
 
+def check_range(data: dict, first: str, last: str, last_name: str) -> None:
+    """ValidationError on `last_name` when a date range ends before it starts."""
+    if data.get(first) and data.get(last) and data[first] > data[last]:
+        raise ValidationError({last_name: [f"The range ends ({data[last]}) before it starts ({data[first]})."]})
+
+
 class SourceListArgsSchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=500), metadata={"description": "full-text search"})
     publisher = fields.String(validate=validate.Length(min=1, max=300))
     published_from = IsoDay(metadata={"description": "first publication day (YYYY-MM-DD)"})
-    published_to = IsoDay(metadata={"description": "last publication day (YYYY-MM-DD)"})
+    published_to = IsoDay(metadata={"description": "last publication day (YYYY-MM-DD), not before published_from"})
+
+    @validates_schema
+    def _range(self, data: dict, **kwargs) -> None:
+        check_range(data, "published_from", "published_to", "published_to")
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    cursor = fields.String(validate=validate.Length(max=200),
-                           metadata={"description": "opaque; copy it from the `next` link of the previous page"})
+    cursor = cursor_field()
 
 
 class PageSchema(Out):
@@ -293,10 +326,14 @@ class CheckBatchResultSchema(Out):
 class TimelineArgsSchema(Schema):
     q = fields.String(validate=validate.Length(min=1, max=500))
     entity = fields.String(validate=validate.Length(min=1, max=300))
-    date_from = IsoDay(data_key="from")
-    date_to = IsoDay(data_key="to")
-    as_of = IsoDay()
+    date_from = IsoDay(data_key="from", metadata={"description": "first day of the events (YYYY-MM-DD)"})
+    date_to = IsoDay(data_key="to", metadata={"description": "last day of the events (YYYY-MM-DD), not before from"})
+    as_of = IsoDay(metadata={"description": "leave out sources published after this day (YYYY-MM-DD)"})
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+    @validates_schema
+    def _range(self, data: dict, **kwargs) -> None:
+        check_range(data, "date_from", "date_to", "to")
 
 
 class TimelineEventSchema(Out):
@@ -363,7 +400,7 @@ class ReviewListArgsSchema(Schema):
     verdict = fields.String(validate=validate.OneOf(VERDICTS), metadata={"description": "the machine verdict"})
     assignee = fields.String(validate=validate.Length(min=1, max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
-    cursor = fields.String(validate=validate.Length(max=200))
+    cursor = cursor_field()
 
 
 class ReviewListSchema(PageSchema):

@@ -35,6 +35,30 @@ def _store():
     return current_app.extensions["factcheck_store"]
 
 
+def list_paging(page_size: int) -> tuple[int, int, Optional[tuple]]:
+    """(page number, offset, position) of a list page: `?page=N` within the first MAX_OFFSET items, or
+    `?cursor=` (the Next links carry one) at any depth; BadRequest naming the parameter otherwise."""
+    from werkzeug.exceptions import BadRequest
+
+    from .schemas import parse_cursor
+    from .store.base import MAX_OFFSET
+
+    raw_page, raw_cursor = request.args.get("page", "1").strip(), request.args.get("cursor")
+    last_by_number = MAX_OFFSET // page_size
+    if not raw_page.isascii() or not raw_page.isdigit() or not raw_page.strip("0"):
+        raise BadRequest(f"page must be a whole number from 1, not {raw_page[:20]!r}.")
+    page = int(raw_page) if len(raw_page) <= 12 else 10 ** 12  # a page number, not a 4,300-digit integer
+    if raw_cursor is not None:
+        position = parse_cursor(raw_cursor)
+        if position is None:
+            raise BadRequest("cursor is not one of this site's: follow the Next link of the previous page.")
+        return page, 0, position
+    if page > last_by_number:
+        raise BadRequest(f"page {raw_page[:20]} is past page {last_by_number:,}, the last that can be opened by "
+                         "number: follow the Next links, or narrow the list with the filters.")
+    return page, (page - 1) * page_size, None
+
+
 @bp.app_template_filter("http_url")
 def http_url(value: Optional[str]) -> Optional[str]:
     """The URL when it is http(s), else None: escaping alone does not stop a javascript: href."""

@@ -7,8 +7,10 @@ from flask import redirect, render_template, request, url_for
 
 from . import review as workflow
 from .models import REVIEW_STATUSES, VERDICTS, Review
-from .store.base import NotFound, VersionConflict
-from .web import VERDICT_LABELS, _store, bp, claimreview_script, error_page, sentence_segments
+from .schemas import make_cursor
+from .store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
+from .web import (VERDICT_LABELS, _store, bp, claimreview_script, error_page, list_paging,
+                  sentence_segments)
 from .web_auth import current_user, require
 
 PAGE_SIZE = 25
@@ -31,13 +33,6 @@ def flag_check(check_id: str):
     return redirect(url_for("web.saved_check", check_id=check_id) + "#h-review", 303)
 
 
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @bp.get("/reviews")
 @require("review")
 def reviews():
@@ -48,12 +43,13 @@ def reviews():
     if filters["verdict"] not in VERDICTS:
         filters["verdict"] = ""
     assignee = current_user().username if filters["assignee"] == "me" else filters["assignee"]
-    page = _page_number()
+    page, offset, after = list_paging(PAGE_SIZE)
     items = _store().list_reviews(status=filters["status"] or None, verdict=filters["verdict"] or None,
-                                  assignee=assignee or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+                                  assignee=assignee or None, limit=PAGE_SIZE + 1, offset=offset, after=after)
+    next_cursor = make_cursor(review_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
     return render_template("reviews.html", items=items[:PAGE_SIZE], filters=filters, page=page,
-                           has_next=len(items) > PAGE_SIZE, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
-                           verdicts=VERDICTS)
+                           next_cursor=next_cursor, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
+                           verdicts=VERDICTS, previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE)
 
 
 def _load(review_id: str) -> Optional[Review]:

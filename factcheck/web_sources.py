@@ -11,18 +11,13 @@ from flask import current_app, render_template, request
 from .ingest import SUPPORTED_SUFFIXES, IngestError, IngestReport, ingest_items, ingest_records, is_url, iter_path, \
     iter_url
 from .models import Passage, Source
-from .web import _store, bp, error_page
+from .schemas import make_cursor
+from .store.base import MAX_OFFSET, source_position
+from .web import _store, bp, error_page, list_paging
 from .web_auth import require
 
 PAGE_SIZE = 20
 ENTITY_LABELS = {"PERSON": "People", "PLACE": "Places", "ORG": "Organisations", "OTHER": "Other names"}
-
-
-def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @bp.get("/sources")
@@ -30,11 +25,13 @@ def sources():
     """Stored sources, newest first; full-text search and a publisher filter; paged."""
     q = request.args.get("q", "").strip()[:500]
     publisher = request.args.get("publisher", "").strip()[:300]
-    page = _page_number()
+    page, offset, after = list_paging(PAGE_SIZE)
     items = _store().list_sources(query=q or None, publisher=publisher or None, limit=PAGE_SIZE + 1,
-                                  offset=(page - 1) * PAGE_SIZE)
+                                  offset=offset, after=after)
+    next_cursor = make_cursor(source_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
     return render_template("sources.html", items=items[:PAGE_SIZE], q=q, publisher=publisher, page=page,
-                           has_next=len(items) > PAGE_SIZE, page_size=PAGE_SIZE)
+                           next_cursor=next_cursor, page_size=PAGE_SIZE,
+                           previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE)
 
 
 def _spans(passage: Passage) -> list[tuple[int, int, str, str]]:

@@ -134,12 +134,12 @@ def timelinejs(timeline: dict) -> dict:
 @bp.get("/timeline.json")
 def timeline_json():
     """The same timeline as TimelineJS3 JSON."""
+    from .api import validation_problem
+
     values, errors = _filters()
     if errors or not (values["q"] or values["entity"]):
         detail = errors or {"q": "Give q (words) and/or entity."}
-        response = jsonify({"error": "bad filters", "fields": detail})
-        response.status_code = 400
-        return response
+        return validation_problem({name: [reason] for name, reason in detail.items()}, status=400)
     response = jsonify(timelinejs(_timeline(values)))
     response.headers["Content-Disposition"] = 'inline; filename="timeline.json"'
     return response

@@ -262,8 +262,9 @@ def test_timeline(env_store, monkeypatch, capsys):
     assert calls[-1] == ("council", "Paris", "2024-01-01", "2024-12-31", None)
     assert main(["timeline", "council", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["events"][0]["conflict"] is True
-    assert main(["timeline", "council", "--from", "yesterday-ish"]) == 2
-    assert "timeline: date_from: not a date" in capsys.readouterr().err
+    assert main(["timeline", "council", "--from", "yesterday-ish"]) == 2  # refused before the store is asked
+    assert "timeline: --from: Not a date: write it as YYYY-MM-DD" in capsys.readouterr().err
+    assert calls[-1] == ("council", None, None, None, None)
 
 
 def test_serve_runs_create_app(env_store, monkeypatch):

@@ -215,3 +215,26 @@ def test_new_fields_are_added_to_an_existing_index(es_session_prefix):
     assert {"version", "revision", "text"} <= set(properties["mappings"]["properties"])
     _delete_indexes(store, store.prefix)
     store.close()
+
+
+def test_review_pages_past_ten_thousand_follow_positions(elastic_store):
+    """Elasticsearch serves from+size up to 10,000 hits only; paging by position goes on past it."""
+    from elasticsearch import helpers
+
+    from factcheck.models import Review
+    from factcheck.store.base import review_position
+
+    def actions():
+        for number in range(10_050):
+            stamp = f"2024-05-14T10:{number // 3600 % 60:02d}:{number // 60 % 60:02d}+00:00"
+            item = Review(id=f"chk-{number:05d}", check_id=f"chk-{number:05d}", claim="c", machine_verdict="REFUTED",
+                          created_at=stamp, updated_at=stamp)
+            yield {"_index": elastic_store.alias("reviews"), "_id": item.id,
+                   "_source": elastic_store._review_doc(item)}
+
+    helpers.bulk(elastic_store.es, actions(), refresh="wait_for", chunk_size=2000)
+    assert elastic_store.list_reviews(offset=10_000, limit=50) == []
+    tenth_thousand = elastic_store.list_reviews(offset=9_999, limit=1)[0]
+    rest = elastic_store.list_reviews(after=review_position(tenth_thousand), limit=200)
+    assert len(rest) == 50
+    assert rest[-1].id == max(r.id for r in rest) and len({r.id for r in rest}) == 50

@@ -19,6 +19,7 @@ import pytest
 
 from .conftest import post_form
 from .test_api import assert_problem
+from .test_elastic_store import es_session_prefix  # noqa: F401 - a fixture of the Elasticsearch cases
 
 REPO = Path(__file__).resolve().parents[1]
 DEEP_ARRAY = "[" * 1000 + "]" * 1000
@@ -57,6 +58,77 @@ def test_api_refuses_hostile_input_clearly(client, store, case, method, path, bo
 def text_of(html: str) -> str:
     """What a reader sees: the page without its tags, entities decoded."""
     return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+# -- on both stores: lists, ranges and ids the Elasticsearch node used to refuse with an HTTP 400 (a 500 here) ------
+
+LONG_ID = "x" * 5000
+# (case, path, status, words in the answer, log in as an editor first)
+BOTH_STORES_CASES = [
+    ("timeline range ending before it starts", "/api/v1/timeline?q=talks&from=2024-05-10&to=2024-05-01", 422,
+     "to: The range ends (2024-05-01) before it starts (2024-05-10).", False),
+    ("publication range ending before it starts",
+     "/api/v1/sources?published_from=2024-05-10&published_to=2024-05-01", 422, "published_to: The range ends", False),
+    ("a 5,000-character source id", f"/api/v1/sources/{LONG_ID}", 404, "No source with id", False),
+    ("a 5,000-character check id", f"/api/v1/checks/{LONG_ID}", 404, "No check with id", False),
+    ("a 5,000-character claimreview id", f"/api/v1/checks/{LONG_ID}/claimreview", 404, "No published review", False),
+    ("a 5,000-character review id", f"/api/v1/reviews/{LONG_ID}", 404, "No review with id", False),
+    ("a cursor that is not one", "/api/v1/sources?cursor=bogus", 422, "cursor: Not a cursor from this API", False),
+    ("a cursor past the year 9999", "/api/v1/reviews?cursor=9999999999999999~z", 200, "", False),
+    ("a cursor before the year 1", "/api/v1/sources?cursor=-9999999999999999~z", 200, "", False),
+    ("page 461168601842738792 of the sources", "/sources?page=461168601842738792", 400, "past page 500", False),
+    ("page 461168601842738792 of the queue", "/reviews?page=461168601842738792", 400, "past page 400", True),
+    ("a page that is not a number", "/sources?page=-1", 400, "page must be a whole number", False),
+    ("a web cursor that is not one", "/reviews?cursor=%3Cscript%3E", 400, "cursor is not one", True),
+    ("timeline page with a range ending before it starts", "/timeline?q=talks&from=2024-05-10&to=2024-05-01", 400,
+     "The end of the range is before its start.", False),
+    ("TimelineJS export with a range ending before it starts",
+     "/timeline.json?q=talks&from=2024-05-10&to=2024-05-01", 400, "to: The end of the range", False),
+    ("a 5,000-character source page", f"/sources/{LONG_ID}", 404, "no source with that id", False),
+    ("a 5,000-character check page", f"/checks/{LONG_ID}", 404, "no saved check with that id", False),
+]
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def any_app(request, tmp_path):
+    """The app on a new SQLite file, or on new Elasticsearch indexes of the test node."""
+    from factcheck import create_app
+
+    settings = {"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
+                "admin_db": f"{tmp_path}/admin.db", "TESTING": True}
+    if request.param == "elasticsearch":
+        from .test_elastic_store import ES_URL, _delete_indexes
+
+        prefix = f"{request.getfixturevalue('es_session_prefix')}-hostile-{os.urandom(3).hex()}"
+        settings.update(elasticsearch_url=ES_URL, index_prefix=prefix)
+    application = create_app(settings)
+    yield application
+    store = application.extensions["factcheck_store"]
+    if request.param == "elasticsearch":
+        _delete_indexes(store, settings["index_prefix"])
+    store.close()
+
+
+@pytest.mark.parametrize("case, path, status, words, editor", BOTH_STORES_CASES,
+                         ids=[c[0] for c in BOTH_STORES_CASES])
+def test_lists_ranges_and_ids_on_both_stores(any_app, case, path, status, words, editor):
+    from factcheck import users
+
+    client = any_app.test_client()
+    if editor:
+        users.create_user(any_app.extensions["factcheck_config"].admin_db, "eddie", "eddie-password-1", "editor")
+        post_form(client, "/login", {"username": "eddie", "password": "eddie-password-1"})
+    response = client.get(path)
+    text = response.get_data(as_text=True)
+    assert response.status_code == status, text[:2000]
+    assert "Traceback" not in text
+    if path.startswith(("/api/", "/timeline.json")):
+        body = response.get_json()
+        if status >= 400:
+            assert_problem(response, status)
+            assert words in body["detail"], body
+    else:
+        assert words in text_of(text), text_of(text)[:2000]
 
 
 # -- the web pages --------------------------------------------------------------------------------------------------

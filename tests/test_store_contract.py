@@ -356,3 +356,56 @@ def test_ids_the_store_cannot_hold_are_simply_absent(filled):
     assert filled.get_source(long_id) is None and not filled.has_source(long_id)
     assert filled.source_head(long_id) is None and filled.get_passages(long_id) == []
     assert filled.get_check("chk-" + long_id) is None and filled.get_review(long_id) is None
+
+
+# -- paging by position ---------------------------------------------------------------------------------------------
+
+
+def test_list_sources_pages_by_position_to_the_end(filled):
+    from factcheck.store.base import source_position
+
+    everything = [s.id for s in filled.list_sources()]
+    seen, after = [], None
+    while True:
+        page = filled.list_sources(limit=2, after=after)
+        if not page:
+            break
+        seen += [s.id for s in page]
+        after = source_position(page[-1])
+    assert seen == everything == ["lakeside", "alpine", "aardvark-wire", "bridge", "undated"]
+
+
+@pytest.mark.parametrize("position, expected", [
+    (("2024-05-15", ""), ["alpine", "aardvark-wire", "bridge", "undated"]),
+    (("2024-05-15", "alpine"), ["aardvark-wire", "bridge", "undated"]),
+    (("2024-05-15", "zzz"), ["aardvark-wire", "bridge", "undated"]),
+    (("2024-05-15+1ms", "zzz"), ["alpine", "aardvark-wire", "bridge", "undated"]),  # inside a day
+    (("0001-01-01", ""), ["undated"]),
+    ((10 ** 15, "x"), ["lakeside", "alpine", "aardvark-wire", "bridge", "undated"]),  # past the year 9999
+    ((-10 ** 15, "x"), []),  # before the year 1
+])
+def test_any_position_is_a_valid_place_to_start_a_source_list(filled, position, expected):
+    from factcheck.store.base import millis
+
+    key, after_id = position
+    if isinstance(key, str):
+        key = millis(key[:10]) + (1 if key.endswith("+1ms") else 0)
+    assert [s.id for s in filled.list_sources(after=(key, after_id))] == expected
+
+
+def test_list_reviews_pages_by_position_and_any_position_is_valid(store):
+    from factcheck.store.base import millis, review_position
+
+    for number, stamp in enumerate(["2024-05-14T10:00:00+00:00", "2024-05-14T10:00:00+00:00",
+                                    "2024-05-14T10:00:01+00:00"]):
+        store.create_review(review(f"chk-{number}", created_at=stamp, updated_at=stamp))
+    everything = [r.id for r in store.list_reviews()]
+    assert everything == ["chk-0", "chk-1", "chk-2"]
+    first = store.list_reviews(limit=1)
+    assert [r.id for r in store.list_reviews(after=review_position(first[0]))] == ["chk-1", "chk-2"]
+    ten = millis("2024-05-14T10:00:00+00:00")
+    assert [r.id for r in store.list_reviews(after=(ten + 1, ""))] == ["chk-2"]  # inside a second
+    assert [r.id for r in store.list_reviews(after=(-10 ** 15, ""))] == everything
+    assert store.list_reviews(after=(10 ** 15, "")) == []
+    assert store.list_reviews(offset=461168601842738792) == []
+    assert store.list_sources(offset=461168601842738792) == []

@@ -289,6 +289,10 @@ def test_sources_list_search_filter_and_page(client, library, seed_store):
     assert "Next →" in first and "page=2" in first
     second = html_of(client.get("/sources?page=2"))
     assert "Previous" in second and second.count('class="card"') < first.count('class="card"')
+    # the Next link carries where to continue, so following it works at any depth on either store
+    following = client.get(re.search(r'href="([^"]+)">Next →', first).group(1).replace("&amp;", "&"))
+    listed = re.compile(r'class="title"><a href="([^"]+)"')
+    assert listed.findall(html_of(following)) == listed.findall(second)
 
 
 def test_source_page_highlights_extractions_and_escapes_text(client, library):

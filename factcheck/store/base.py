@@ -5,6 +5,7 @@ The docstrings are the specification; `tests/test_store_contract.py` runs the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from typing import Iterable, Optional, Protocol, runtime_checkable
 
 from ..models import Passage, Review, Source, Verdict
@@ -28,6 +29,51 @@ class NotFound(StoreError):
 
 class VersionConflict(StoreError):
     """An optimistic-concurrency update used a stale version (HTTP 412)."""
+
+
+# -- positions for paging by key ("after this item"), which works at any depth on both stores ---------------------
+#
+# A position is (key, id): the item's sort key in epoch milliseconds (UTC) and its id. Sources are listed newest
+# publication day first (sources without a day after all others, as if published on UNDATED_DAY), then by id;
+# reviews oldest update first, then by id. Any (key, id) is a valid position, whether or not an item sits there.
+
+UNDATED_DAY = "0001-01-01"
+MAX_OFFSET = 10_000  # the deepest `offset` either store serves (Elasticsearch's result window)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MIN_MILLIS = int((datetime(1, 1, 1, tzinfo=timezone.utc) - _EPOCH).total_seconds() * 1000)
+MAX_MILLIS = int((datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc) - _EPOCH).total_seconds() * 1000)
+Position = tuple[int, str]
+
+
+def millis(moment: str) -> int:
+    """Epoch milliseconds of an ISO day (its midnight UTC) or an ISO timestamp (naive ones read as UTC)."""
+    if len(moment) == 10:
+        moment = date.fromisoformat(moment).isoformat() + "T00:00:00+00:00"
+    parsed = datetime.fromisoformat(moment)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int((parsed - _EPOCH).total_seconds() * 1000)
+
+
+def from_millis(value: int) -> datetime:
+    """The UTC moment of epoch milliseconds, clamped to the years 1-9999."""
+    from datetime import timedelta
+
+    return _EPOCH + timedelta(milliseconds=min(max(value, MIN_MILLIS), MAX_MILLIS))
+
+
+def source_position(source: Source) -> Position:
+    """Where a source sits in list_sources' order."""
+    day = (source.published_at or "")[:10] or UNDATED_DAY
+    try:
+        return millis(day), source.id
+    except ValueError:  # not a day: sorts with the undated ones
+        return millis(UNDATED_DAY), source.id
+
+
+def review_position(review: Review) -> Position:
+    """Where a review sits in list_reviews' order."""
+    return millis(review.updated_at), review.id
 
 
 @dataclass
@@ -73,8 +119,10 @@ class Store(Protocol):
 
     def list_sources(self, *, query: Optional[str] = None, publisher: Optional[str] = None,
                      published_from: Optional[str] = None, published_to: Optional[str] = None,
-                     limit: int = 50, offset: int = 0) -> list[Source]:
-        """Sources, newest publication first, optionally filtered (full text on title and text)."""
+                     limit: int = 50, offset: int = 0, after: Optional[Position] = None) -> list[Source]:
+        """Sources, newest publication day first (undated last), then by id, optionally filtered (full text on
+        title and text). `after` (a position, see source_position) starts the list after that position and
+        works at any depth; `offset` only up to 10,000 items (past that: [])."""
 
     def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
                date_to: Optional[str] = None, as_of: Optional[str] = None, publisher: Optional[str] = None,
@@ -109,8 +157,10 @@ class Store(Protocol):
         VersionConflict when another update came first (the stored version differs), NotFound if absent."""
 
     def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
-                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0) -> list[Review]:
-        """Reviews, oldest update first (the queue order), filtered by status, machine verdict and assignee."""
+                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0,
+                     after: Optional[Position] = None) -> list[Review]:
+        """Reviews, oldest update first (the queue order), then by id, filtered by status, machine verdict and
+        assignee. `after` (a position, see review_position) works at any depth; `offset` only up to 10,000."""
 
     def stats(self) -> dict:
         """Counts: {"sources": n, "passages": n, "checks": n}."""

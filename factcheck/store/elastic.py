@@ -27,7 +27,8 @@ from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
 from ..models import SOURCE_CONTENT_FIELDS, Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
+from .base import (MAX_OFFSET, UNDATED_DAY, Hit, NotFound, Position, StoreError, StoreUnavailable,
+                   VersionConflict, millis)
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
 KINDS = ("sources", "passages", "checks", "reviews", "source_versions")
@@ -488,7 +489,7 @@ class ElasticStore:
 
     def list_sources(self, *, query: Optional[str] = None, publisher: Optional[str] = None,
                      published_from: Optional[str] = None, published_to: Optional[str] = None,
-                     limit: int = 50, offset: int = 0) -> list[Source]:
+                     limit: int = 50, offset: int = 0, after: Optional[Position] = None) -> list[Source]:
         self._ensure()
         filters: list[dict] = []
         if query:
@@ -496,6 +497,8 @@ class ElasticStore:
                                             "operator": "or", "zero_terms_query": "all"}})
         if publisher:
             filters.append({"term": {"publisher": publisher}})
+        if published_from and published_to and published_from[:10] > published_to[:10]:
+            return []
         if published_from or published_to:
             bounds = {}
             if published_from:
@@ -503,14 +506,24 @@ class ElasticStore:
             if published_to:
                 bounds["lte"] = published_to[:10]
             filters.append({"range": {"published_day": bounds}})
-        size = max(0, min(int(limit), MAX_WINDOW - int(offset)))
-        if size == 0:
+        page = self._page(int(limit), int(offset), after)
+        if page is None:
             return []
         with self._errors("list sources"):
             hits = self.es.search(index=self.alias("sources"), query={"bool": {"filter": filters}},
-                                  sort=[{"published_day": {"order": "desc", "missing": "_last"}}, {"id": "asc"}],
-                                  from_=int(offset), size=size)["hits"]["hits"]
+                                  sort=[{"published_day": {"order": "desc", "missing": millis(UNDATED_DAY)}},
+                                        {"id": "asc"}],
+                                  source_excludes=["revision"], **page)["hits"]["hits"]
         return [Source.from_dict(h["_source"]) for h in hits]
+
+    @staticmethod
+    def _page(limit: int, offset: int, after: Optional[Position]) -> Optional[dict]:
+        """from/size for the first 10,000 hits, search_after (the sort values of a position) at any depth;
+        None when the page is past what can be served."""
+        if after is not None:
+            return {"size": min(limit, MAX_WINDOW), "search_after": [int(after[0]), after[1]]}
+        size = max(0, min(limit, MAX_WINDOW - offset))
+        return {"from_": offset, "size": size} if size and offset <= MAX_OFFSET else None
 
     # -- retrieval ---------------------------------------------------------------------------------------
     def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
@@ -532,7 +545,7 @@ class ElasticStore:
             return []
         if terms:
             qualifies.append({"match": {"terms": {"query": terms, "operator": "or"}}})
-        if date_from or date_to:
+        if (date_from or date_to) and not (date_from and date_to and date_from[:10] > date_to[:10]):
             boosts.append(_overlap(date_from, date_to, boost=1.0))
         filters: list[dict] = []
         if publisher:
@@ -550,8 +563,8 @@ class ElasticStore:
                  date_from: Optional[str] = None, date_to: Optional[str] = None,
                  as_of: Optional[str] = None, limit: int = 200) -> list[Hit]:
         self._ensure()
-        if limit <= 0:
-            return []
+        if limit <= 0 or (date_from and date_to and date_from[:10] > date_to[:10]):
+            return []  # an empty range (Elasticsearch refuses one with HTTP 400)
         filters: list[dict] = [{"exists": {"field": "first_date"}}]
         if query and index_terms(query):
             filters.append({"match": {"terms": {"query": index_terms(query), "operator": "or"}}})
@@ -661,14 +674,17 @@ class ElasticStore:
         return review
 
     def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
-                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0) -> list[Review]:
+                     assignee: Optional[str] = None, limit: int = 50, offset: int = 0,
+                     after: Optional[Position] = None) -> list[Review]:
         self._ensure()
         filters = [{"term": {field: value}} for field, value in
                    (("status", status), ("machine_verdict", verdict), ("assignee", assignee)) if value]
+        page = self._page(int(limit), int(offset), after)
+        if page is None:
+            return []
         with self._errors("list reviews"):
             hits = self.es.search(index=self.alias("reviews"), query={"bool": {"filter": filters}},
-                                  sort=[{"updated_at": "asc"}, {"id": "asc"}], from_=int(offset),
-                                  size=int(limit))["hits"]["hits"]
+                                  sort=[{"updated_at": "asc"}, {"id": "asc"}], **page)["hits"]["hits"]
         return [Review.from_dict(h["_source"]["doc"]) for h in hits]
 
     def stats(self) -> dict:

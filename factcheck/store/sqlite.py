@@ -15,7 +15,8 @@ from typing import Iterable, Optional
 
 from ..models import Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import Hit, NotFound, StoreError, StoreUnavailable, VersionConflict
+from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, UNDATED_DAY, Hit, NotFound, Position, StoreError,
+                   StoreUnavailable, VersionConflict, from_millis)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -284,8 +285,21 @@ class SqliteStore:
 
     @_borrowing
     def list_sources(self, *, query=None, publisher=None, published_from=None, published_to=None,
-                     limit: int = 50, offset: int = 0) -> list[Source]:
-        clauses, params = [], []
+                     limit: int = 50, offset: int = 0, after: Optional[Position] = None) -> list[Source]:
+        if offset > MAX_OFFSET:
+            return []
+        clauses, params = [], [UNDATED_DAY]
+        if after is not None:
+            # newest day first: what follows the position is an earlier day, or the same day with a later id
+            if after[0] < MIN_MILLIS:
+                return []  # before the year 1: nothing sorts after it
+            day = from_millis(after[0]).date().isoformat()
+            if after[0] % 86_400_000 == 0:
+                clauses.append("(day_key < ? OR (day_key = ? AND id > ?))")
+                params += [day, day, after[1]]
+            else:  # between two midnights: every source of that day sorts after it
+                clauses.append("day_key <= ?")
+                params.append(day)
         if query:
             match = fts_query(query)
             if match:
@@ -303,8 +317,8 @@ class SqliteStore:
             params.append(_day(published_to))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._conn().execute(
-            f"SELECT * FROM sources {where} ORDER BY published_day IS NULL, published_day DESC, id"
-            " LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+            f"SELECT * FROM (SELECT *, COALESCE(published_day, ?) AS day_key FROM sources) {where}"
+            " ORDER BY day_key DESC, id LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
         return [_source(r) for r in rows]
 
     # -- retrieval ---------------------------------------------------------------------------------------
@@ -458,12 +472,26 @@ class SqliteStore:
 
     @_borrowing
     def list_reviews(self, *, status=None, verdict=None, assignee=None, limit: int = 50,
-                     offset: int = 0) -> list[Review]:
+                     offset: int = 0, after: Optional[Position] = None) -> list[Review]:
+        if offset > MAX_OFFSET:
+            return []
         clauses, params = [], []
         for column, value in (("status", status), ("machine_verdict", verdict), ("assignee", assignee)):
             if value:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if after is not None and after[0] > MAX_MILLIS:
+            return []
+        if after is not None and after[0] >= MIN_MILLIS:
+            # updated_at is stored as UTC ISO text to the second, so text order is time order
+            moment = from_millis(after[0])
+            second = moment.replace(microsecond=0).isoformat(timespec="seconds")
+            if after[0] % 1000 == 0:
+                clauses.append("(updated_at > ? OR (updated_at = ? AND id > ?))")
+                params += [second, second, after[1]]
+            else:  # inside a second: every review of that second sorts before it
+                clauses.append("updated_at > ?")
+                params.append(second)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self._conn().execute(f"SELECT data FROM reviews {where} ORDER BY updated_at, id LIMIT ? OFFSET ?",
                                     (*params, int(limit), int(offset)))
