@@ -85,6 +85,11 @@ class Config:
     cookie_secure: object = "auto"
     # FACTCHECK_WEBHOOK_TIMEOUT: seconds allowed for one delivery attempt
     webhook_timeout: int = 10
+    # FACTCHECK_LOGIN_LIMIT_ACCOUNT: failed web log-ins allowed per account name, e.g. "5/minute;20/hour"; 0 or off
+    # disables; past it every log-in of that account is refused (429) until the window has room again
+    login_limit_account: str = "5/minute;20/hour"
+    # FACTCHECK_LOGIN_LIMIT_ADDRESS: failed web log-ins allowed per client address (any account names)
+    login_limit_address: str = "20/minute;100/hour"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -105,4 +110,6 @@ class Config:
             webhook_backoff=_float("FACTCHECK_WEBHOOK_BACKOFF", 2.0),
             webhook_timeout=_int("FACTCHECK_WEBHOOK_TIMEOUT", 10),
             cookie_secure=_cookie_secure(os.environ.get("FACTCHECK_COOKIE_SECURE")),
+            login_limit_account=os.environ.get("FACTCHECK_LOGIN_LIMIT_ACCOUNT") or "5/minute;20/hour",
+            login_limit_address=os.environ.get("FACTCHECK_LOGIN_LIMIT_ADDRESS") or "20/minute;100/hour",
         )

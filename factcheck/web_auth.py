@@ -1,8 +1,15 @@
-"""Log-in, session cookies, CSRF tokens and role checks for the HTML pages."""
+"""Log-in, session cookies, CSRF tokens and role checks for the HTML pages.
+
+A session names the account and the account's session version (see users.py); a session whose version is not
+the account's current one (after a log-out, a new password, disabling) or whose account is gone or disabled is
+no session. Failed log-ins are throttled per account name and per client address (LoginThrottle).
+"""
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
+import time
 from functools import wraps
 from typing import Optional
 from urllib.parse import urlsplit
@@ -36,11 +43,61 @@ class WebSessionInterface(SecureCookieSessionInterface):
         return False
 
 
+class LoginThrottle:
+    """Failed log-ins counted in moving windows (the `limits` library), per account name and per address.
+
+    In memory, so per process (like the API's rate limit). Only failures count; while either count is full,
+    every log-in for that account or from that address is refused, the right password included, so that
+    guessing cannot go on. The wait is as long as the fullest window needs.
+    """
+
+    def __init__(self, per_account: str, per_address: str):
+        from limits import parse_many, storage, strategies
+
+        def parsed(text: str, name: str):
+            text = (text or "").strip().lower()
+            if text in ("", "0", "off", "none"):
+                return []
+            try:
+                return parse_many(text)
+            except ValueError:
+                raise ValueError(f"{name} must look like 5/minute;20/hour (or 0 to turn it off), got {text!r}") \
+                    from None
+
+        self.limits = {"account": parsed(per_account, "FACTCHECK_LOGIN_LIMIT_ACCOUNT"),
+                       "address": parsed(per_address, "FACTCHECK_LOGIN_LIMIT_ADDRESS")}
+        self.window = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def _keys(self, username: str, address: str):
+        yield "account", username.strip().lower()[:200]
+        yield "address", address or "unknown"
+
+    def wait(self, username: str, address: str) -> tuple[int, Optional[str]]:
+        """(seconds to wait, "account" or "address") when a log-in must be refused now; (0, None) otherwise."""
+        longest, which = 0, None
+        for kind, key in self._keys(username, address):
+            for item in self.limits[kind]:
+                if not self.window.test(item, kind, key):
+                    reset_at = self.window.get_window_stats(item, kind, key).reset_time
+                    seconds = max(1, math.ceil(reset_at - time.time()))
+                    if seconds > longest:
+                        longest, which = seconds, kind
+        return longest, which
+
+    def failed(self, username: str, address: str) -> None:
+        for kind, key in self._keys(username, address):
+            for item in self.limits[kind]:
+                self.window.hit(item, kind, key)
+
+
 @bp.record_once
 def _setup(state) -> None:
     app = state.app
     app.session_interface = WebSessionInterface()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    config = app.extensions["factcheck_config"]
+    app.extensions["factcheck_login_throttle"] = LoginThrottle(config.login_limit_account,
+                                                               config.login_limit_address)
 
 
 def _admin_db() -> str:
@@ -48,10 +105,17 @@ def _admin_db() -> str:
 
 
 def current_user() -> Optional[users.User]:
-    """The logged-in account (looked up once per request, so a changed role takes effect at once), or None."""
+    """The logged-in account (looked up once per request, so a changed role takes effect at once), or None:
+    also None when the session has been ended (its version is not the account's) or the account is disabled
+    or gone, and then the cookie is cleared."""
     if "user" not in g:
         name = session.get("user")
-        g.user = users.get_user(_admin_db(), name) if name else None
+        user = users.get_user(_admin_db(), name) if name else None
+        if user is not None and (user.disabled or session.get("sv") != user.session_version):
+            user = None
+        if name and user is None:
+            session.clear()
+        g.user = user
     return g.user
 
 
@@ -120,18 +184,39 @@ def login():
     if request.method == "GET":
         return render_template("login.html", next_url=next_url, username="", error=None)
     username = request.form.get("username", "").strip()
+    throttle: LoginThrottle = current_app.extensions["factcheck_login_throttle"]
+    wait, which = throttle.wait(username, request.remote_addr)
+    if wait:
+        whose = "for this account" if which == "account" else "from your address"
+        minutes = f"{math.ceil(wait / 60)} minute{'s' if wait > 60 else ''}" if wait >= 60 else f"{wait} seconds"
+        response = current_app.make_response((render_template(
+            "login.html", next_url=next_url, username=username,
+            error=f"Too many failed log-ins {whose}. Try again in {minutes}."), 429))
+        response.headers["Retry-After"] = str(wait)
+        return response
     user = users.authenticate(_admin_db(), username, request.form.get("password", ""))
     if user is None:
+        throttle.failed(username, request.remote_addr)
         return render_template("login.html", next_url=next_url, username=username,
                                error="Wrong username or password."), 401
+    if user.disabled:
+        return render_template("login.html", next_url=next_url, username=username,
+                               error="This account is disabled; ask an administrator."), 403
     session.clear()  # a new session (and CSRF token) at log-in: no fixation
     session["user"] = user.username
+    session["sv"] = user.session_version
     csrf_token()
     return redirect(_safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, and every other session of the account (a copied cookie included)."""
+    user = current_user()
+    if user is not None:
+        try:
+            users.end_sessions(_admin_db(), user.username)
+        except users.UserError:  # deleted meanwhile: nothing left to end
+            pass
     session.clear()
     return redirect(url_for("web.index"))
