@@ -66,6 +66,21 @@ def flag(store: Store, check_id: str, by: str, note: Optional[str] = None) -> Re
         return store.get_review(check_id)
 
 
+def web_address(value: Optional[str]) -> bool:
+    """True for an absolute http(s) URL with a host and no spaces or control characters (not javascript:,
+    data:, relative or protocol-relative addresses, which a ClaimReview consumer might follow or render)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(value, str) or not value or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def _text(field: str, value) -> Optional[str]:
     if value is None:
         return None
@@ -90,6 +105,8 @@ def apply_changes(review: Review, changes: dict, by: str) -> Review:
            for field in EDITABLE if field in changes}
     if "rating" in new and new["rating"] is not None and new["rating"] not in VERDICTS:
         raise ReviewError("rating", "must be one of " + ", ".join(VERDICTS))
+    if new.get("appearance") is not None and not web_address(new["appearance"]):
+        raise ReviewError("appearance", "must be the http:// or https:// address where the claim appeared")
     status = new.get("status", review.status)
     if status not in REVIEW_STATUSES:
         raise ReviewError("status", "must be one of " + ", ".join(REVIEW_STATUSES))
@@ -137,8 +154,9 @@ def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: str = 
     if review.status != "published":
         raise ReviewError("status", "only a published review has a ClaimReview")
     value, name = RATINGS[review.rating]
-    appearance = [{"@type": "CreativeWork", "url": review.appearance}] if review.appearance else [
-        {"@type": "CreativeWork", "url": e.url} for e in verdict.evidence if e.url][:1]
+    # Only web addresses are published (a value stored before they were checked is left out).
+    appearance = [{"@type": "CreativeWork", "url": review.appearance}] if web_address(review.appearance) else [
+        {"@type": "CreativeWork", "url": e.url} for e in verdict.evidence if web_address(e.url)][:1]
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",

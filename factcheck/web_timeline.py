@@ -106,7 +106,8 @@ def _date_parts(iso_day: str, granularity: str) -> dict:
 def timelinejs(timeline: dict) -> dict:
     """TimelineJS3 JSON: {"title"?, "events": [{"start_date", "end_date"?, "text", "group"?, "unique_id"}]}.
 
-    TimelineJS renders headline and text as HTML, so both are HTML-escaped here.
+    TimelineJS renders every text it shows as HTML (headline, text, group, display_date), so each is
+    HTML-escaped here; source text and metadata are untrusted.
     """
     events = []
     for event in timeline["events"]:
@@ -119,15 +120,15 @@ def timelinejs(timeline: dict) -> dict:
                     "<p><strong>Conflict:</strong> " + html.escape(event["conflict_reason"]) + "</p>"
                     if event.get("conflict") and event.get("conflict_reason") else ""),
             },
-            "group": event.get("publisher") or event["source_id"],
+            "group": html.escape(event.get("publisher") or event["source_id"]),
             "unique_id": f"{event['passage_id']}-{event['date_start']}",
-            "display_date": event["label"],
+            "display_date": html.escape(event["label"]),
         }
         if granularity in ("week", "quarter", "decade"):
             item["end_date"] = _date_parts(event["range_end"], granularity)
         events.append(item)
     title = timeline.get("query") or timeline.get("entity") or "Timeline"
-    return {"title": {"text": {"headline": html.escape(title), "text": f"{len(events)} dated events"}},
+    return {"title": {"text": {"headline": html.escape(title), "text": html.escape(f"{len(events)} dated events")}},
             "events": events}
 
 

@@ -131,6 +131,44 @@ def test_lists_ranges_and_ids_on_both_stores(any_app, case, path, status, words,
         assert words in text_of(text), text_of(text)[:2000]
 
 
+# -- what an editor publishes ---------------------------------------------------------------------------------------
+
+BAD_APPEARANCES = ["javascript:alert(document.cookie)", "JAVASCRIPT:alert(1)", " javascript:alert(1)",
+                   "data:text/html,<script>alert(1)</script>", "//evil.example/x", "/relative/path",
+                   "https://", "http://exa mple.org/", "https://example.org/\x00"]
+
+
+@pytest.mark.parametrize("appearance", BAD_APPEARANCES)
+def test_review_appearance_must_be_a_web_address_in_the_api_and_the_form(app, client, login, store, appearance):
+    from factcheck import review as workflow
+    from factcheck.models import Verdict
+
+    check_id = store.save_check(Verdict("The ferry left Bergen on 14 May 2024", "SUPPORTED", 0.9, None, [], []))
+    workflow.flag(store, check_id, by="test")
+    response = client.patch(f"/api/v1/reviews/{check_id}", json={"appearance": appearance},
+                            headers={"If-Match": '"1"'})
+    problem = assert_problem(response, 422)
+    assert "appearance" in problem["errors"] and "http:// or https://" in problem["detail"]
+    login("eddie")
+    page = post_form(client, f"/reviews/{check_id}", {"version": "1", "appearance": appearance})
+    assert page.status_code == 422 and "http:// or https://" in page.get_data(as_text=True)
+    assert store.get_review(check_id).appearance is None and store.get_review(check_id).version == 1
+
+
+def test_claimreview_leaves_out_an_appearance_stored_before_it_was_checked(store):
+    from factcheck import review as workflow
+    from factcheck.models import Evidence, Review, Verdict
+
+    evidence = Evidence("s", "javascript:alert(1)", "P", None, "Sentence.", 0, 9, [], "supports", 0.9, "why")
+    verdict = Verdict("Claim", "SUPPORTED", 0.9, None, [], [evidence], id="chk-old")
+    old = Review(id="chk-old", check_id="chk-old", claim="Claim", machine_verdict="SUPPORTED", status="published",
+                 rating="SUPPORTED", explanation="Because.", appearance="javascript:alert(1)",
+                 published_at="2024-05-14T00:00:00+00:00")
+    data = workflow.claimreview(old, verdict, url="https://factcheck.example/checks/chk-old")
+    assert data["itemReviewed"]["appearance"] == []
+    assert "javascript" not in json.dumps(data)
+
+
 # -- the web pages --------------------------------------------------------------------------------------------------
 
 # (case, uploaded file name, its content, status, what the result page must say)

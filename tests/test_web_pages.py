@@ -389,6 +389,9 @@ def test_timelinejs_export(client, library):
     assert "Conflict:" in first["text"]["text"]
     hostile = [e for e in data["events"] if "reader" in e["text"]["text"]]
     assert hostile and "<script>" not in hostile[0]["text"]["text"] and "&lt;script&gt;" in hostile[0]["text"]["text"]
+    # TimelineJS renders the group (the publisher) as HTML too
+    assert hostile[0]["group"] == "&lt;b&gt;Open&lt;/b&gt; Notes"
+    assert "<b>" not in response.get_data(as_text=True)
     assert client.get("/timeline.json").status_code == 400
 
 
