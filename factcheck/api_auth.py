@@ -2,7 +2,9 @@
 
 401 means "who are you?" (no key, unknown key, revoked key) and carries `WWW-Authenticate: Bearer`; 403 means
 "you may not" (a valid key whose role lacks the permission). With no key ever created the API is open with
-every role; `python app.py` and `serve` then listen on loopback only (see keys.serve_guard).
+every role, to loopback callers only: the app itself refuses anyone else (403), whatever server runs it and on
+whatever address it listens, and a request that came through a proxy (Forwarded / X-Forwarded-For / X-Real-IP)
+does not count as loopback. `python app.py` and `serve` also refuse to listen elsewhere (keys.serve_guard).
 """
 from __future__ import annotations
 
@@ -91,12 +93,26 @@ def current_caller() -> Caller:
     return g.api_caller
 
 
+_PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+def _local_caller() -> bool:
+    """True when the request comes straight from this machine's loopback (not relayed by a proxy on it)."""
+    return keys.is_loopback(request.remote_addr or "") and not any(h in request.headers for h in _PROXY_HEADERS)
+
+
 def authenticate() -> "Caller | object":
-    """The Caller, or the 401 problem response."""
+    """The Caller, or the 401/403 problem response."""
+    from .api import problem
+
     config = current_app.extensions["factcheck_config"]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not keys.any_keys(config.admin_db):
+        if not _local_caller():
+            return problem(403, "This API has no keys yet, so it answers only on this machine's loopback "
+                                "address. Create a key first (python -m factcheck keys create --name NAME --role "
+                                "admin), then send it as Authorization: Bearer <key>.", title="Forbidden")
         return Caller(name="anonymous", role="admin")
     if not header:
         return _unauthorized("This API needs a key: send Authorization: Bearer <key>.", "invalid_request")

@@ -125,13 +125,16 @@ def _exists(db_path: str) -> bool:
 
 
 def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1."""
+    """True for localhost, 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104."""
     if host.strip().lower() in ("localhost", "localhost."):
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        address = ipaddress.ip_address(host.strip("[]").split("%")[0])
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def serve_guard(db_path: str, host: str) -> tuple[bool, Optional[str]]:

@@ -15,6 +15,8 @@ ENDPOINTS = [
     ("post", "/api/v1/sources", {"text": "A short text written for this test."}, "ingest"),
     ("get", "/api/v1/sources", None, "read"),
     ("get", "/api/v1/sources/src-missing", None, "read"),
+    ("get", "/api/v1/sources/src-missing/versions", None, "read"),
+    ("get", "/api/v1/sources/src-missing/versions/1", None, "read"),
     ("get", "/api/v1/timeline?q=Geneva", None, "read"),
     ("post", "/api/v1/reviews", {"check_id": "chk-missing"}, "ingest"),
     ("get", "/api/v1/reviews", None, "review"),
@@ -115,7 +117,7 @@ def test_keys_are_stored_hashed(app, tokens):
 def test_matrix_covers_every_route(app):
     import re
 
-    covered = {(m.upper(), re.sub(r"/(chk|src|whk)-missing", "/<>", p.split("?")[0])) for m, p, _, _ in ENDPOINTS}
+    covered = {(m.upper(), re.sub(r"/((chk|src|whk)-missing|1$)", "/<>", p.split("?")[0])) for m, p, _, _ in ENDPOINTS}
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/") and not rule.rule.endswith("openapi.json"):

@@ -149,3 +149,84 @@ def test_failed_log_ins_are_throttled_per_address(app, accounts):
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "127.0.0.2"
     assert post_form(elsewhere, "/login", {"username": "eddie", "password": accounts["eddie"][1]}).status_code == 302
+
+
+# -- an API with no key is for this machine only, whatever serves it ----------------------------------------------
+
+ENDPOINTS = [("get", "/api/v1/sources"), ("post", "/api/v1/sources"), ("get", "/api/v1/webhooks"),
+             ("post", "/api/v1/checks"), ("get", "/api/v1/reviews")]
+
+
+@pytest.mark.parametrize("method, path", ENDPOINTS)
+@pytest.mark.parametrize("remote, headers", [
+    ("203.0.113.5", {}),
+    ("10.0.0.7", {}),
+    ("127.0.0.1", {"X-Forwarded-For": "203.0.113.5"}),  # relayed by a proxy on this machine
+    ("127.0.0.1", {"Forwarded": "for=203.0.113.5"}),
+], ids=["public address", "private address", "via X-Forwarded-For", "via Forwarded"])
+def test_an_api_without_keys_refuses_callers_that_are_not_local(app, method, path, remote, headers):
+    from .test_api import assert_problem
+
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    body = {"claim": "x", "text": "x"} if method == "post" else None
+    problem = assert_problem(getattr(client, method)(path, json=body, headers=headers), 403)
+    assert "no keys yet" in problem["detail"] and "keys create" in problem["detail"]
+
+
+@pytest.mark.parametrize("remote", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
+def test_an_api_without_keys_stays_open_on_loopback(app, remote):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = remote
+    assert client.get("/api/v1/sources").status_code == 200
+
+
+def test_once_a_key_exists_remote_callers_authenticate_as_usual(app):
+    _, token = keys.create_key(app.extensions["factcheck_config"].admin_db, "ops", "client")
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
+    assert client.get("/api/v1/sources").status_code == 401
+    assert client.get("/api/v1/sources", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def _non_loopback_address():
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+        address = probe.getsockname()[0]
+    except OSError:
+        return None
+    finally:
+        probe.close()
+    return None if address.startswith("127.") else address
+
+
+def test_waitress_listening_on_all_addresses_still_refuses_a_remote_caller(app):
+    """The probe's case: `waitress-serve --listen 0.0.0.0:...` with no key. A real server, a real socket from
+    this machine's own non-loopback address."""
+    import threading
+    import urllib.error
+    import urllib.request
+
+    from waitress.server import create_server
+
+    from .services import unavailable
+
+    address = _non_loopback_address()
+    if address is None:
+        unavailable("this machine has no non-loopback IPv4 address to call the server from")
+    server = create_server(app, host="0.0.0.0", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        port = server.effective_port
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://{address}:{port}/api/v1/webhooks", timeout=10)
+        assert refused.value.code == 403
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/webhooks", timeout=10) as local:
+            assert local.status == 200
+    finally:
+        server.close()
+        thread.join(5)
