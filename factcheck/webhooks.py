@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import hmac
+import http.client
 import itertools
 import json
 import secrets
@@ -306,22 +307,31 @@ class Dispatcher:
                     self._cond.notify_all()
 
     def _post(self, hook: Webhook, job: _Job) -> int:
-        from .ingest import _PinnedHTTPConnection, _PinnedHTTPSConnection
+        """One delivery attempt within config.webhook_timeout in all (connect, send, status, headers, body)."""
+        from .ingest import Deadline, _PinnedHTTPConnection, _PinnedHTTPSConnection
 
+        deadline = Deadline(self.config.webhook_timeout)
         scheme, host, port, path, addresses = _target(hook.url, self.config)
         connection_class = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
         connection = connection_class(host, port, addresses[0], self.config.webhook_timeout)
         try:
-            connection.request("POST", path, body=job.body, headers={
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "X-Factcheck-Event": job.event,
-                "X-Factcheck-Delivery": job.event_id,
-                "X-Factcheck-Attempt": str(job.attempt),
-                "X-Factcheck-Signature": sign(hook.secret, job.body),
-            })
-            response = connection.getresponse()
-            response.read(65536)
+            with deadline.guard(connection):
+                connection.request("POST", path, body=job.body, headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    "X-Factcheck-Event": job.event,
+                    "X-Factcheck-Delivery": job.event_id,
+                    "X-Factcheck-Attempt": str(job.attempt),
+                    "X-Factcheck-Signature": sign(hook.secret, job.body),
+                })
+                response = connection.getresponse()
+                response.read(65536)
+            if deadline.expired:  # cut off while the answer came: its status cannot be trusted
+                raise WebhookError("url", f"timed out after {self.config.webhook_timeout} s")
             return response.status
+        except (OSError, http.client.HTTPException, ValueError):
+            if deadline.expired:
+                raise WebhookError("url", f"timed out after {self.config.webhook_timeout} s") from None
+            raise
         finally:
             connection.close()

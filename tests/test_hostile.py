@@ -194,6 +194,20 @@ def test_upload_form_reports_hostile_files_per_item(client, login, store, case, 
     assert {s.id for s in store.list_sources()} == ({"good"} if status == 200 else set())
 
 
+SIX_TO_FOUR_LOOPBACK = "http://[2002:7f00:1::]/"
+
+
+@pytest.mark.parametrize("url", [SIX_TO_FOUR_LOOPBACK, "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+                                 "http://[::ffff:10.0.0.1]/", "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/"])
+def test_urls_wrapping_private_addresses_are_refused_by_the_form_and_for_webhooks(client, login, url):
+    login("fiona")
+    page = post_form(client, "/sources/new", {"mode": "url", "source_url": url})
+    assert page.status_code == 422 and "refused: private address" in text_of(page.get_data(as_text=True))
+    problem = assert_problem(client.post("/api/v1/webhooks", json={"url": url, "events": ["check.completed"]}),
+                             422)
+    assert "url" in problem["errors"] and "refused: private address" in problem["detail"]
+
+
 # -- the command line -----------------------------------------------------------------------------------------------
 
 
@@ -219,10 +233,11 @@ def test_cli_batch_goes_on_past_hostile_files_and_names_file_and_line(tmp_path):
         json.dumps({"id": "b5", "text": GOOD_TEXT + " Again."}),
     ]) + "\n")
     (folder / "c-last.json").write_text(json.dumps({"id": "c1", "text": GOOD_TEXT + " Later."}))
-    result = run_cli(tmp_path, "ingest", folder)
+    result = run_cli(tmp_path, "ingest", folder, SIX_TO_FOUR_LOOPBACK)
     assert result.returncode == 1, result.stderr
-    assert result.stdout.startswith("added 3, updated 0, unchanged 0, failed 4"), result.stdout
+    assert result.stdout.startswith("added 3, updated 0, unchanged 0, failed 5"), result.stdout
     errors = result.stderr
+    assert f"{SIX_TO_FOUR_LOOPBACK}: refused: private address 2002:7f00:1:: (6to4 form of 127.0.0.1" in errors
     assert f"{folder / 'a-deep.json'}: invalid JSON: nested too deeply" in errors
     assert f"{folder / 'b-lines.jsonl'}:2: invalid JSON: a number of 5,000 characters" in errors
     assert f"{folder / 'b-lines.jsonl'}:3: invalid JSON: nested too deeply" in errors

@@ -230,3 +230,109 @@ def test_waitress_listening_on_all_addresses_still_refuses_a_remote_caller(app):
     finally:
         server.close()
         thread.join(5)
+
+
+# -- URL fetching: private addresses in IPv6 clothing, and one deadline for the whole fetch -------------------------
+
+WRAPPED_PRIVATE = [
+    ("2002:7f00:1::", "6to4 form of 127.0.0.1, loopback"),
+    ("2002:a00:1::", "6to4 form of 10.0.0.1, private"),
+    ("2002:a9fe:a9fe::", "6to4 form of 169.254.169.254, link-local"),
+    ("2001:0:4136:e378:8000:63bf:80ff:fffe", "Teredo form of 127.0.0.1, loopback"),
+    ("64:ff9b::7f00:1", "NAT64 form of 127.0.0.1, loopback"),
+    ("64:ff9b::a9fe:a9fe", "NAT64 form of 169.254.169.254, link-local"),
+    ("64:ff9b:1::a00:1", "local-use NAT64"),
+    ("::ffff:127.0.0.1", "IPv4-mapped form of 127.0.0.1, loopback"),
+    ("::ffff:192.168.1.1", "IPv4-mapped form of 192.168.1.1, private"),
+    ("::127.0.0.1", "reserved"),
+]
+
+
+@pytest.mark.parametrize("address, reason", WRAPPED_PRIVATE, ids=[a for a, _ in WRAPPED_PRIVATE])
+def test_ipv6_forms_of_private_addresses_are_refused_for_ingest_and_webhooks(tmp_path, address, reason):
+    from factcheck.ingest import IngestError, fetch_url
+
+    config = Config(admin_db=str(tmp_path / "admin.db"))
+    with pytest.raises(IngestError) as refused:
+        fetch_url(f"http://[{address}]/", config)
+    assert f"refused: private address {address} ({reason})" in refused.value.reason
+    with pytest.raises(webhooks.WebhookError) as hook:
+        webhooks.register(config.admin_db, config, f"http://[{address}]:8080/hook", ["check.completed"])
+    assert hook.value.field == "url" and reason in hook.value.reason
+
+
+@pytest.mark.parametrize("address", ["2002:5db8:d822::", "64:ff9b::5db8:d822", "2606:4700::1111"])
+def test_ipv6_forms_of_public_addresses_are_not_refused(address):
+    import ipaddress
+
+    from factcheck.ingest import _forbidden_kind
+
+    assert _forbidden_kind(ipaddress.ip_address(address)) is None
+
+
+@pytest.fixture
+def slow_server():
+    """A server that answers with a status line, then one header line per second for 40 seconds."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def drip(conn):
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                for number in range(40):
+                    if stop.wait(1):
+                        return
+                    conn.sendall(f"X-Drip-{number}: {number}\r\n".encode())
+            except OSError:
+                return  # the client gave up: what we want
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    listener.close()
+    time.sleep(0)
+
+
+def test_a_fetch_ends_at_its_deadline_however_slowly_the_headers_come(tmp_path, slow_server):
+    import time
+
+    from factcheck.ingest import IngestError, fetch_url
+
+    config = Config(url_timeout=2, allow_private_urls=True, admin_db=str(tmp_path / "admin.db"))
+    started = time.monotonic()
+    with pytest.raises(IngestError) as caught:
+        fetch_url(slow_server + "/page", config)
+    assert caught.value.reason == "timed out after 2 s"
+    assert time.monotonic() - started < 10  # the server would have held it for 40 s
+
+
+def test_a_webhook_delivery_ends_at_its_deadline(tmp_path, slow_server):
+    import time
+
+    config = Config(webhook_timeout=2, webhook_attempts=1, allow_private_urls=True,
+                    admin_db=str(tmp_path / "admin.db"))
+    hook = webhooks.register(config.admin_db, config, slow_server + "/hook", ["check.completed"])
+    dispatcher = webhooks.Dispatcher(config)
+    started = time.monotonic()
+    assert dispatcher.publish("check.completed", {"check_id": "chk-1"}) == 1
+    assert dispatcher.wait_idle(timeout=30)
+    assert time.monotonic() - started < 10
+    [attempt] = webhooks.list_deliveries(config.admin_db, hook.id)
+    assert attempt["success"] is False and attempt["error"] == "timed out after 2 s"
+    dispatcher.stop()
