@@ -14,6 +14,7 @@ from typing import Optional
 from flask import current_app, jsonify, request, url_for
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
+from werkzeug.routing import BaseConverter
 
 from . import schemas as s
 from .api_auth import RateLimiter, current_caller, parse_rate, requires
@@ -165,6 +166,8 @@ def _verdict_event(verdict) -> dict:
 
 @bp.route("/checks", methods=["POST"])
 @requires("check")
+@bp.doc(responses={"201": {"links": {"GetCheck": {"operationRef": "#/paths/~1api~1v1~1checks~1{check_id}/get",
+                                                  "parameters": {"check_id": "$response.body#/id"}}}}})
 @bp.arguments(s.CheckRequestSchema)
 @bp.response(201, s.VerdictSchema)
 def create_check(data):
@@ -179,7 +182,7 @@ def create_check(data):
                          {"Location": url_for("api.get_check", check_id=check_id)})
 
 
-@bp.route("/checks/<check_id>", methods=["GET"])
+@bp.route("/checks/<check:check_id>", methods=["GET"])
 @requires("read")
 @bp.response(200, s.VerdictSchema)
 def get_check(check_id: str):
@@ -227,11 +230,20 @@ def check_batch(data):
 # Set-up: flask-smorest, the OpenAPI document, the docs page, the rate limiter and the webhook dispatcher
 
 
+class CheckIdConverter(BaseConverter):
+    """A check id in a path: any segment but "batch", so that /checks/batch is POST only (its Allow header
+    lists POST alone, as the OpenAPI document says), not also GET /checks/<id> with the id "batch"."""
+
+    regex = r"(?!batch$)[^/]+"
+
+
 def init_app(app) -> None:
     """Register the API: flask-smorest, its blueprints, the docs page, the rate limiter, the webhook worker."""
     from . import api_reviews, api_sources, api_webhooks
     from .api_docs import FactcheckApi, docs
     from .webhooks import Dispatcher
+
+    app.url_map.converters["check"] = CheckIdConverter
 
     settings = app.extensions["factcheck_config"]
     app.config.setdefault("API_TITLE", "factcheck")
@@ -247,6 +259,9 @@ def init_app(app) -> None:
         "security": [{"bearerAuth": []}],
     })
     api = FactcheckApi(app)
+    api.register_converter(CheckIdConverter,
+                           lambda converter: {"type": "string", "minLength": 1, "not": {"enum": ["batch"]}})
+    api.register_field(s.IsoDay, "string", "date")
     api.spec.components.schema("SourceIn", schema=s.SourceInSchema)
     for blueprint in (bp, api_sources.bp, api_reviews.bp, api_webhooks.bp):
         api.register_blueprint(blueprint)

@@ -25,8 +25,14 @@ bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
 _ETAG = re.compile(r'^\s*(?:W/)?"v?(\d{1,12})"\s*$')
 _ETAG_HEADER = {"ETag": {"description": 'The review\'s version, e.g. "3"; send it back in If-Match to change it',
                          "schema": {"type": "string"}}}
-_IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-             "description": "The ETag of the review as you last read it"}
+_IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string", "minLength": 1},
+             "description": "The ETag of the review as you last read it (412 when it is not the current one)"}
+_REVIEW_LINKS = {
+    "GetReview": {"operationRef": "#/paths/~1api~1v1~1reviews~1{review_id}/get",
+                  "parameters": {"review_id": "$response.body#/id"}},
+    "UpdateReview": {"operationRef": "#/paths/~1api~1v1~1reviews~1{review_id}/patch",
+                     "parameters": {"review_id": "$response.body#/id", "header.If-Match": "$response.header.ETag"}},
+}
 
 
 def etag(review) -> str:
@@ -39,6 +45,7 @@ def _with_etag(review, status: int = 200, extra: Optional[dict] = None):
 
 @bp.route("/reviews", methods=["POST"])
 @requires("ingest")
+@bp.doc(responses={"201": {"links": _REVIEW_LINKS}, "200": {"links": _REVIEW_LINKS}})
 @bp.arguments(s.ReviewFlagSchema)
 @bp.response(201, s.ReviewSchema, headers=_ETAG_HEADER, description="The check was put in the queue")
 @bp.alt_response(200, schema=s.ReviewSchema, description="The check was already in the queue: its review")
@@ -49,8 +56,9 @@ def flag_check(data):
         return _with_etag(existing)
     try:
         review = workflow.flag(store(), data["check_id"], by=current_caller().label, note=data.get("note"))
-    except NotFound:
-        return validation_problem({"check_id": [f"No saved check with id {data['check_id']!r}."]})
+    except NotFound:  # the check named in the body: a 404 naming the field
+        return problem(404, f"No saved check with id {data['check_id']!r}.", title="Not Found",
+                       errors={"check_id": [f"No saved check with id {data['check_id']!r}."]})
     except workflow.ReviewError as exc:
         return validation_problem({exc.field: [exc.reason]})
     return _with_etag(review, 201, {"Location": url_for("reviews.get_review", review_id=review.id)})
@@ -83,14 +91,16 @@ def get_review(review_id: str):
 
 @bp.route("/reviews/<review_id>", methods=["PATCH"])
 @requires("review")
-@bp.doc(parameters=[_IF_MATCH], **{"x-problems": ["409", "412", "428"]})
+@bp.doc(parameters=[_IF_MATCH], **{"x-problems": ["409", "412", "428"]},
+        responses={"200": {"links": {"UpdateAgain": _REVIEW_LINKS["UpdateReview"]}}})
 @bp.arguments(s.ReviewPatchSchema)
 @bp.response(200, s.ReviewSchema, headers=_ETAG_HEADER)
 def update_review(changes, review_id: str):
     """Change status, assignee, rating, explanation, claimant, appearance or add a note (If-Match required).
 
-    412 when the review changed since you read it, 409 when it is published (locked), 422 naming the field
-    when the workflow does not allow the change (e.g. publishing without an explanation).
+    412 when the review changed since you read it; 409 naming the field when the change does not fit the
+    review's current state (a status it cannot move to from here, publishing without an explanation, changing a
+    published review, which is locked); 422 naming the field when the request itself is invalid.
     """
     if_match = request.headers.get("If-Match")
     if not if_match:
@@ -116,8 +126,9 @@ def update_review(changes, review_id: str):
     except workflow.Locked as exc:
         return problem(409, f"The review is published and locked: {exc.reason}.", title="Conflict",
                        headers={"ETag": etag(current)})
-    except workflow.ReviewError as exc:
-        return validation_problem({exc.field: [exc.reason]})
+    except workflow.ReviewError as exc:  # valid input the review's current state does not allow
+        return problem(409, f"{exc.field}: {exc.reason}.", title="Conflict", errors={exc.field: [exc.reason]},
+                       headers={"ETag": etag(current)})
     if changes.get("status") == "published" and updated.status == "published":
         verdict = store().get_check(updated.check_id)
         if verdict is not None:
@@ -141,7 +152,7 @@ def _public_url(check_id: str) -> str:
         return url_for("api.get_check", check_id=check_id, _external=True)
 
 
-@bp.route("/checks/<check_id>/claimreview", methods=["GET"])
+@bp.route("/checks/<check:check_id>/claimreview", methods=["GET"])
 @requires("read")
 @bp.response(200, s.ClaimReviewSchema, content_type="application/ld+json",
              description="schema.org ClaimReview JSON-LD")

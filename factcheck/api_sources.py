@@ -54,9 +54,15 @@ def _ingest_one(raw) -> dict:
     return {"id": source.id, "status": status, "version": source.version}
 
 
+_FIRST_SOURCE = {"source_id": "$response.body#/items/0/id"}
+
+
 @bp.route("/sources", methods=["POST"])
 @requires("ingest")
-@bp.doc(requestBody=_SOURCE_BODY)
+@bp.doc(requestBody=_SOURCE_BODY, responses={"201": {"links": {
+    "GetSource": {"operationRef": "#/paths/~1api~1v1~1sources~1{source_id}/get", "parameters": _FIRST_SOURCE},
+    "ListVersions": {"operationRef": "#/paths/~1api~1v1~1sources~1{source_id}~1versions/get",
+                     "parameters": _FIRST_SOURCE}}}})
 @bp.response(201, s.IngestResultSchema, description="Every item was stored (or was already there)")
 @bp.alt_response(207, schema=s.IngestResultSchema,
                  description="Some items were stored and some failed: see each item's status and errors")
@@ -165,9 +171,8 @@ def list_sources(args):
 @bp.arguments(s.TimelineArgsSchema, location="query")
 @bp.response(200, s.TimelineSchema)
 def timeline(args):
-    """Dated events about a topic (q) and/or an entity, in date order, with conflicting dates marked."""
-    if not (args.get("q") or args.get("entity")):
-        return validation_problem({"q": ["Give q and/or entity."]})
+    """Dated events about a topic (q) and/or an entity (every dated event with neither), in date order, with
+    conflicting dates marked."""
     try:
         result = build_timeline(store(), query=args.get("q"), entity=args.get("entity"),
                                 date_from=args.get("date_from"), date_to=args.get("date_to"),

@@ -15,10 +15,19 @@ bp = Blueprint("webhooks", __name__, url_prefix=API_PREFIX,
 
 @bp.route("/webhooks", methods=["POST"])
 @requires("admin")
+@bp.doc(responses={"201": {"links": {
+    "ListDeliveries": {"operationRef": "#/paths/~1api~1v1~1webhooks~1{webhook_id}~1deliveries/get",
+                       "parameters": {"webhook_id": "$response.body#/id"}},
+    "DeleteWebhook": {"operationRef": "#/paths/~1api~1v1~1webhooks~1{webhook_id}/delete",
+                      "parameters": {"webhook_id": "$response.body#/id"}}}}})
 @bp.arguments(s.WebhookInSchema)
 @bp.response(201, s.WebhookSchema)
 def create_webhook(data):
     """Register a webhook; the response shows its secret, the only time it is shown.
+
+    A URL pointing at a private address (loopback, private, link-local, and their IPv6 forms) is refused with
+    403 unless FACTCHECK_ALLOW_PRIVATE_URLS is set; a host that does not resolve yet is accepted and checked again
+    at each delivery.
 
     Each delivery is a POST of {"id", "event", "created_at", "data"} with
     `X-Factcheck-Signature: sha256=<hex HMAC-SHA256 of the body, keyed with the secret>`; anything but a 2xx
@@ -27,6 +36,8 @@ def create_webhook(data):
     try:
         hook = webhooks.register(config().admin_db, config(), data["url"], data["events"], data.get("secret"))
     except webhooks.WebhookError as exc:
+        if exc.refused:
+            return problem(403, f"{exc.field}: {exc.reason}.", title="Forbidden", errors={exc.field: [exc.reason]})
         return validation_problem({exc.field: [exc.reason]})
     return json_response({**hook.public(), "secret": hook.secret}, 201,
                          {"Location": url_for("webhooks.list_deliveries", webhook_id=hook.id)})

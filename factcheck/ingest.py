@@ -42,6 +42,15 @@ MAX_ERRORS = 200
 MAX_REDIRECTS = 5
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,200}")
 RECORD_FIELDS = ("id", "text", "url", "publisher", "published_at", "title")
+# Something to read: a character that is not a space, a control character or an invisible format mark. An explicit
+# class (no \s or \S), so that the OpenAPI document's pattern means the same in every regex engine.
+VISIBLE = r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_VISIBLE = re.compile(VISIBLE)
+
+
+def has_visible_text(value: str) -> bool:
+    """True when `value` holds something to read (the pattern VISIBLE matches somewhere in it)."""
+    return bool(_VISIBLE.search(value))
 # C0/C1 controls except \t and \n, lone surrogates and stray byte-order marks; \r is handled before this runs.
 _UNWANTED_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff]")
 _TIME_IN_TEXT = re.compile(r"\d:\d\d|T\d\d|\b(?:am|pm|noon|midnight)\b", re.IGNORECASE)
@@ -120,10 +129,9 @@ def _optional_str(raw: dict, name: str, max_chars: int) -> Optional[str]:
         return None
     if not isinstance(value, str):
         raise IngestError(name, f"{name} must be a string, not {_type_name(value)}")
-    value = " ".join(normalise_text(value).split())
-    if len(value) > max_chars:
+    if len(value) > max_chars:  # as sent, as the OpenAPI document counts it
         raise IngestError(name, f"{name} is {len(value):,} characters; the limit is {max_chars:,}")
-    return value or None
+    return " ".join(normalise_text(value).split()) or None
 
 
 def _type_name(value) -> str:
@@ -187,7 +195,7 @@ def validate_record(raw: dict, config: Config) -> Source:
         if size > config.max_text_bytes:
             raise IngestError("text", f"text is {size:,} bytes; the limit is {config.max_text_bytes:,}")
     text = normalise_text(text)
-    if not text:
+    if not has_visible_text(text):
         raise IngestError("text", "text is empty")
     digest = content_hash(text)
 

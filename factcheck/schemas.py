@@ -6,9 +6,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validates, validates_schema
 
+from .ingest import VISIBLE, has_visible_text
+from .review import WEB_ADDRESS
+
 MAX_CLAIM_CHARS = 2000
 
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class IsoDay(fields.Field):
@@ -20,10 +23,7 @@ class IsoDay(fields.Field):
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        value = value.strip()
-        if not _ISO_DAY.match(value):
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
             raise self.make_error("invalid")
         try:
             return date.fromisoformat(value).isoformat()
@@ -41,18 +41,21 @@ class CheckRequestSchema(Schema):
         "required": "Enter a claim to check.",
         "null": "Enter a claim to check.",
         "invalid": "The claim must be a string of text.",
-    })
-    claim_date = IsoDay(load_default=None, allow_none=True)
-    as_of = IsoDay(load_default=None, allow_none=True)
+    }, metadata={"minLength": 1, "maxLength": MAX_CLAIM_CHARS, "pattern": VISIBLE,
+                 "description": f"the claim, up to {MAX_CLAIM_CHARS:,} characters",
+                 "example": "Norway and Chile met in Geneva on 14 May 2024"})
+    claim_date = IsoDay(load_default=None, allow_none=True,
+                        metadata={"description": "when the claim was made: anchors its relative dates"})
+    as_of = IsoDay(load_default=None, allow_none=True,
+                   metadata={"description": "leave out sources published after this day"})
 
     @validates("claim")
     def _claim_text(self, value: str, **kwargs) -> None:
-        text = value.strip()
-        if not text:
+        if not has_visible_text(value):
             raise ValidationError("Enter a claim to check; it is empty.")
-        if len(text) > MAX_CLAIM_CHARS:
+        if len(value) > MAX_CLAIM_CHARS:
             raise ValidationError(
-                f"The claim is too long: {len(text):,} characters; the limit is {MAX_CLAIM_CHARS:,}.")
+                f"The claim is too long: {len(value):,} characters; the limit is {MAX_CLAIM_CHARS:,}.")
 
     @post_load
     def _stripped(self, data: dict, **kwargs) -> dict:
@@ -129,16 +132,21 @@ class ProblemSchema(Out):
 # --- sources
 
 class SourceInSchema(Schema):
-    """A source to ingest: `text` is required; `id` defaults to a hash of the text."""
+    """A source to ingest: `text` is required; `id` (null or left out) defaults to a hash of the text. Fields a
+    source does not have are refused (ingest.validate_record is what checks a record; this documents it)."""
 
-    id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,200}$"),
-                       metadata={"example": "alpine-herald-geneva"})
+    id = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Za-z0-9._:-]{1,200}$"),
+                       metadata={"example": "alpine-herald-geneva",
+                                 "description": "your id for the source; the same id with different content "
+                                                "stores a new version"})
     text = fields.String(required=True, validate=validate.Length(min=1),
-                         metadata={"example": "The ministers met in Geneva on 14 May 2024."})
+                         metadata={"example": "The ministers met in Geneva on 14 May 2024.", "pattern": VISIBLE,
+                                   "description": "up to FACTCHECK_MAX_TEXT_BYTES bytes of UTF-8"})
     url = fields.String(allow_none=True, validate=validate.Length(max=2048))
     publisher = fields.String(allow_none=True, validate=validate.Length(max=300))
-    published_at = fields.String(allow_none=True, metadata={"description": "ISO 8601 date or datetime",
-                                                            "example": "2024-05-15"})
+    published_at = fields.String(allow_none=True, metadata={
+        "description": "ISO 8601 date or date and time; empty or null: not known", "example": "2024-05-15",
+        "anyOf": [{"format": "date"}, {"format": "date-time"}, {"maxLength": 0}]})
     title = fields.String(allow_none=True, validate=validate.Length(max=1000))
 
 
@@ -372,7 +380,11 @@ class ReviewPatchSchema(Schema):
     rating = fields.String(allow_none=True, validate=validate.OneOf(VERDICTS))
     explanation = fields.String(allow_none=True, validate=validate.Length(max=5000))
     claimant = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    appearance = fields.String(allow_none=True, validate=validate.Length(max=2048))
+    appearance = fields.String(allow_none=True, validate=[
+        validate.Length(max=2048),
+        validate.Regexp(f"^$|{WEB_ADDRESS}", error="Give the http:// or https:// address where the claim appeared "
+                                                    "(or an empty string to clear it).")],
+        metadata={"description": "where the claim appeared: an http(s) URL; empty or null clears it"})
     note = fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 
@@ -413,9 +425,21 @@ class ClaimReviewSchema(Out):
 
 # --- webhooks
 
+# An http(s) URL with a host (a name, an IPv4 address or a bracketed IPv6 address), a valid port if any, and no
+# user name or password. Where the host points is checked when the webhook is registered and at each delivery: a
+# private address is refused (403) unless FACTCHECK_ALLOW_PRIVATE_URLS allows it.
+_PORT = "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+WEBHOOK_URL_PATTERN = ("^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~-]+|\\[[0-9A-Fa-f:.]+\\])" + _PORT
+                       + "([/?#][!-~]*)?$")
+
+
 class WebhookInSchema(Schema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2048),
-                        metadata={"example": "https://hooks.example.org/factcheck"})
+    url = fields.String(required=True, validate=[
+        validate.Length(min=1, max=2048),
+        validate.Regexp(WEBHOOK_URL_PATTERN, error="Give an http:// or https:// URL with a host, e.g. "
+                                                   "https://hooks.example.org/factcheck (no user name or password "
+                                                   "in it: the secret authenticates).")],
+        metadata={"example": "https://hooks.example.org/factcheck"})
     events = fields.List(fields.String(validate=validate.OneOf(("check.completed", "review.published"))),
                          required=True, validate=validate.Length(min=1, max=2))
     secret = fields.String(validate=validate.Length(min=16, max=200),

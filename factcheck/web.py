@@ -122,7 +122,8 @@ def check():
         return redirect(url_for("web.index"))
     values = {name: source.get(name, "") for name in ("claim", "claim_date", "as_of")}
     # Empty optional fields mean "not given"; other form keys (a submit button's name) are ignored.
-    data = {name: value for name, value in values.items() if name == "claim" or value.strip()}
+    data = {name: value if name == "claim" else value.strip() for name, value in values.items()
+            if name == "claim" or value.strip()}
     try:
         request_data = load_check_request(data)
     except ValidationError as exc:

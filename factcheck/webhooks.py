@@ -60,12 +60,15 @@ _SCHEMA = (
 
 
 class WebhookError(ValueError):
-    """A registration that cannot be accepted; `field` names what is wrong."""
+    """A registration that cannot be accepted; `field` names what is wrong. `refused` is set when the URL is
+    well formed but points where this service does not send requests (a private address): a policy, not a
+    mistake in the request (the API answers 403 rather than 422)."""
 
-    def __init__(self, field: str, reason: str):
+    def __init__(self, field: str, reason: str, refused: bool = False):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.refused = refused
 
 
 @dataclass
@@ -98,8 +101,10 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def _target(url: str, config: Config) -> tuple[str, str, int, str, list[str]]:
-    """(scheme, host, port, path, addresses) of an allowed URL; WebhookError("url", ...) otherwise."""
+def _target(url: str, config: Config, registering: bool = False) -> tuple[str, str, int, str, list[str]]:
+    """(scheme, host, port, path, addresses) of an allowed URL; WebhookError("url", ...) otherwise. At
+    registration a host that does not resolve (yet) is accepted with no addresses: each delivery resolves and
+    checks it again."""
     from .ingest import IngestError, resolve_allowed
 
     if not isinstance(url, str) or not url.strip():
@@ -122,14 +127,16 @@ def _target(url: str, config: Config) -> tuple[str, str, int, str, list[str]]:
     try:
         addresses = resolve_allowed(parts.hostname, port, config)
     except IngestError as exc:
-        raise WebhookError("url", exc.reason) from None
+        if not (registering and exc.reason.startswith("cannot resolve host")):
+            raise WebhookError("url", exc.reason, refused=exc.reason.startswith("refused: private")) from None
+        addresses = []
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, parts.hostname, port, path, addresses
 
 
 def register(db_path: str, config: Config, url: str, events: list[str], secret: Optional[str] = None) -> Webhook:
     """Store a webhook; the secret is generated when not given. WebhookError names the bad field."""
-    _target(url, config)
+    _target(url, config, registering=True)
     if not isinstance(events, list) or not events:
         raise WebhookError("events", "give at least one of " + ", ".join(EVENTS))
     unknown = [e for e in events if e not in EVENTS]

@@ -44,9 +44,9 @@ def test_flag_puts_the_check_in_the_queue(client, flagged, auth):
     assert again.status_code == 200 and again.get_json()["version"] == 1
 
 
-def test_flag_unknown_check_is_422_naming_check_id(client, auth):
+def test_flag_unknown_check_is_404_naming_check_id(client, auth):
     problem = assert_problem(client.post("/api/v1/reviews", json={"check_id": "chk-nope"}, headers=auth["fiona"]),
-                             422)
+                             404)
     assert "check_id" in problem["errors"]
 
 
@@ -85,9 +85,15 @@ def test_garbage_if_match_is_412(client, flagged, auth):
     assert_problem(patch(client, flagged, {"assignee": "eddie"}, auth["eddie"], "yesterday"), 412)
 
 
+def test_a_change_the_review_state_does_not_allow_is_409_naming_the_field(client, flagged, auth):
+    problem = assert_problem(patch(client, flagged, {"status": "published"}, auth["eddie"], '"1"'), 409)
+    assert "cannot go from pending to published" in problem["errors"]["status"][0]  # pending cannot publish
+    assert client.get(f"/api/v1/reviews/{flagged}", headers=auth["eddie"]).headers["ETag"] == '"1"'
+
+
 @pytest.mark.parametrize("body, field", [
-    ({"status": "published"}, "status"),           # pending cannot go straight to published
     ({"status": "flying"}, "status"),
+    ({"appearance": "javascript:alert(1)"}, "appearance"),
     ({"rating": "MAYBE"}, "rating"),
     ({"colour": "red"}, "colour"),
     ({"assignee": 7}, "assignee"),
@@ -111,10 +117,10 @@ def _publish(client, review_id, headers):
     return etag
 
 
-def test_publish_without_explanation_is_422(client, flagged, auth):
+def test_publish_without_explanation_is_409(client, flagged, auth):
     etag = patch(client, flagged, {"status": "in_review"}, auth["eddie"], '"1"').headers["ETag"]
     etag = patch(client, flagged, {"status": "approved"}, auth["eddie"], etag).headers["ETag"]
-    problem = assert_problem(patch(client, flagged, {"status": "published"}, auth["eddie"], etag), 422)
+    problem = assert_problem(patch(client, flagged, {"status": "published"}, auth["eddie"], etag), 409)
     assert "explanation" in problem["errors"]
 
 

@@ -204,7 +204,7 @@ def test_urls_wrapping_private_addresses_are_refused_by_the_form_and_for_webhook
     page = post_form(client, "/sources/new", {"mode": "url", "source_url": url})
     assert page.status_code == 422 and "refused: private address" in text_of(page.get_data(as_text=True))
     problem = assert_problem(client.post("/api/v1/webhooks", json={"url": url, "events": ["check.completed"]}),
-                             422)
+                             403)
     assert "url" in problem["errors"] and "refused: private address" in problem["detail"]
 
 
