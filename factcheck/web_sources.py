@@ -181,6 +181,11 @@ def add_source():
         except IngestError as exc:  # pragma: no cover - ingest_records reports errors per item
             report = IngestReport()
             report.add_error("pasted text", exc.reason)
+    if report.stopped:  # the store went away: a 503 like every page, with what was done before it did
+        response = current_app.make_response((render_template(
+            "source_new.html", values=values, report=report, mode=mode, added=[], suffixes=SUPPORTED_SUFFIXES), 503))
+        response.headers["Retry-After"] = "5"
+        return response
     added = [s for s in (_store().get_source(i) for i in report.added_ids) if s is not None]
     status = 200 if (report.added or report.updated or report.unchanged) else 422
     return render_template("source_new.html", values=values if status != 200 else {}, report=report, mode=mode,

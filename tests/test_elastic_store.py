@@ -188,6 +188,20 @@ def test_a_replace_that_dies_after_the_switch_shows_only_the_new_version(elastic
     assert [v.version for v in elastic_store.source_versions("geneva-1")] == [2, 1]
 
 
+def test_the_next_writer_finishes_the_clean_up_of_a_replace_killed_after_the_switch(elastic_store):
+    assert elastic_store.add_source(_source(), [_passage()]) is True
+    corrected, new_passages = _corrected()
+    elastic_store._finish_replace = lambda *args: None  # "killed" right after the switch
+    assert elastic_store.replace_source(corrected, new_passages, expected_version=1) is True
+    del elastic_store._finish_replace
+    elastic_store.es.indices.refresh(index=elastic_store.alias("passages"))
+    assert elastic_store.stats()["passages"] == 2  # the old revision's passage is still there, invisible
+    assert elastic_store.source_head("geneva-1").version == 2  # what a re-run asks first
+    elastic_store.es.indices.refresh(index=elastic_store.alias("passages"))
+    assert elastic_store.stats()["passages"] == 1
+    assert not elastic_store.es.get(index=elastic_store.alias("sources"), id="geneva-1")["_source"]["stale_passages"]
+
+
 def test_two_writers_adding_different_content_under_one_id_never_mix(elastic_store):
     """Both wrote their passages before either created the source: the loser's passages are removed, the
     winner's are the ones shown."""

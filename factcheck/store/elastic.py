@@ -352,18 +352,34 @@ class ElasticStore:
         keys = self._write_passages(source, passages)
         try:
             with self._errors(f"store version {source.version} of {source.id}"):
-                # the switch: only if nobody replaced the document since we read it
-                self.es.index(index=current["_index"], id=source.id, document=source_doc(source),
-                              if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
-                              refresh=self.refresh)
+                # the switch: only if nobody replaced the document since we read it. The document says that
+                # passages of the old revision are left to delete, so that a writer killed before deleting them
+                # has it done by the next one to look (source_head).
+                switched = self.es.index(index=current["_index"], id=source.id,
+                                         document={**source_doc(source), "stale_passages": True},
+                                         if_seq_no=current["_seq_no"], if_primary_term=current["_primary_term"],
+                                         refresh=self.refresh)
         except StoreError as exc:
             if isinstance(exc.__cause__, ConflictError):
                 source.version = expected_version
                 self._drop_unless_current(source, keys)
                 return False
             raise  # maybe switched, maybe not: either way readers see one whole revision; a re-run completes it
-        self._delete_stale_passages(source.id, revision(source))
+        self._finish_replace(source.id, revision(source), switched["_index"], switched["_seq_no"],
+                             switched["_primary_term"])
         return True
+
+    def _finish_replace(self, source_id: str, current_revision: str, index: str, seq_no: int,
+                        primary_term: int) -> None:
+        """Delete the passages of replaced revisions, then clear the document's note that some are left (unless
+        another writer changed the document meanwhile: its own note stands)."""
+        if not self._delete_stale_passages(source_id, current_revision):
+            return
+        try:
+            self.es.update(index=index, id=source_id, doc={"stale_passages": False}, if_seq_no=seq_no,
+                           if_primary_term=primary_term, refresh=self.refresh)
+        except Exception:  # noqa: BLE001 - the note stays; the next writer to look finishes the clean-up
+            pass
 
     def _write_passages(self, source: Source, passages: list[Passage]) -> list[str]:
         """Index the passages of this revision of `source`; on a failure delete what was written and raise."""
@@ -408,16 +424,23 @@ class ElasticStore:
         except Exception:  # noqa: BLE001 - the original error is the one worth raising
             pass
 
-    def _delete_stale_passages(self, source_id: str, current_revision: str) -> None:
-        """Best effort: remove the passages of earlier revisions (invisible already; this only frees space)."""
+    def _delete_stale_passages(self, source_id: str, current_revision: str) -> bool:
+        """Best effort: remove the passages of earlier revisions (invisible already; this frees space and keeps
+        the index equal to one written without interruption). True when they are all gone."""
         query = {"query": {"bool": {"filter": [{"term": {"source_id": source_id}}],
                                     "must_not": [{"term": {"source_revision": current_revision}}]}}}
         try:
+            if not self.refresh:  # passages written a moment ago are not searchable until a refresh
+                self.es.indices.refresh(index=self.alias("passages"))
             stale = [hit["_id"] for hit in helpers.scan(self.es, index=self.alias("passages"), query=query,
                                                         source=False)]
+            actions = ({"_op_type": "delete", "_index": self.alias("passages"), "_id": pid} for pid in stale)
+            for ok, item in helpers.streaming_bulk(self.es, actions, raise_on_error=False, refresh=self.refresh):
+                if not ok and item.get("delete", {}).get("status") != 404:
+                    return False
         except Exception:  # noqa: BLE001 - the new revision is stored and visible; leftovers stay invisible
-            return
-        self._delete_passages(stale)
+            return False
+        return True
 
     def _source_document(self, source_id: str, fields: Optional[list[str]] = None,
                          excludes: Optional[list[str]] = None) -> Optional[dict]:
@@ -444,9 +467,20 @@ class ElasticStore:
         return Source.from_dict(doc) if doc is not None else None
 
     def source_head(self, source_id: str) -> Optional[Source]:
+        """Also finishes the clean-up of a replace whose writer died after the switch (writers call this)."""
         self._ensure()
-        doc = self._source_document(source_id, excludes=["text"])
-        return Source.from_dict({**doc, "text": ""}) if doc is not None else None
+        if not _storable_id(source_id):
+            return None
+        with self._errors(f"read source {source_id}"):
+            try:
+                found = self.es.get(index=self.alias("sources"), id=source_id, source_excludes=["text"])
+            except NotFoundError:
+                return None
+        doc = found["_source"]
+        if doc.get("stale_passages") and doc.get("revision"):
+            self._finish_replace(source_id, doc["revision"], found["_index"], found["_seq_no"],
+                                 found["_primary_term"])
+        return Source.from_dict({**doc, "text": ""})
 
     def source_versions(self, source_id: str) -> list[Source]:
         current = self.get_source(source_id)
