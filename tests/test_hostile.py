@@ -248,6 +248,11 @@ def test_cli_batch_goes_on_past_hostile_files_and_names_file_and_line(tmp_path):
     again = run_cli(tmp_path, "ingest", folder / "c-last.json")
     assert (again.returncode, again.stdout.split(" (")[0]) == (0, "added 0, updated 1, unchanged 0, failed 0")
 
+    for options, message in ((["--from", "garbage"], "--from: Not a date"),
+                             (["--from", "2024-05-10", "--to", "2024-05-01"], "--to: The range ends")):
+        timeline = run_cli(tmp_path, "timeline", "ferry", *options)
+        assert timeline.returncode == 2 and f"error: timeline: {message}" in timeline.stderr, timeline.stderr
+
     claims = tmp_path / "claims.jsonl"
     claims.write_text(DEEP_ARRAY + "\n" + '{"claim": %s}\n' % BIG_NUMBER)
     checked = run_cli(tmp_path, "check", "--file", claims)
