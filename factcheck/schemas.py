@@ -429,8 +429,11 @@ class ClaimReviewSchema(Out):
 # user name or password. Where the host points is checked when the webhook is registered and at each delivery: a
 # private address is refused (403) unless FACTCHECK_ALLOW_PRIVATE_URLS allows it.
 _PORT = "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
-WEBHOOK_URL_PATTERN = ("^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~-]+|\\[[0-9A-Fa-f:.]+\\])" + _PORT
-                       + "([/?#][!-~]*)?$")
+_H = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join([f"({_H}:){{7}}{_H}", f"({_H}:){{1,7}}:", f"({_H}:){{1,6}}:{_H}",
+                  *[f"({_H}:){{1,{n}}}(:{_H}){{1,{7 - n}}}" for n in range(5, 0, -1)],
+                  f":((:{_H}){{1,7}}|:)"])
+WEBHOOK_URL_PATTERN = (f"^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9._~-]+|\\[({_IPV6})\\]){_PORT}([/?#][!-~]*)?$")
 
 
 class WebhookInSchema(Schema):
