@@ -319,8 +319,8 @@ def hostile_cli(tally: Tally) -> None:
         for options in (["--from", "garbage"], ["--from", "2024-05-10", "--to", "2024-05-01"], ["--as-of", "x" * 5000]):
             run = subprocess.run([sys.executable, "-m", "factcheck", "timeline", "ferry", *options],
                                  capture_output=True, text=True, env=env, cwd=workdir, timeout=600)
-            tally.record(f"CLI timeline {' '.join(options)[:40]}", run.returncode == 2 and "Traceback" not in run.stderr,
-                         run.stderr[-300:])
+            tally.record(f"CLI timeline {' '.join(options)[:40]}",
+                         run.returncode == 2 and "Traceback" not in run.stderr, run.stderr[-300:])
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -105,7 +105,8 @@ def _target(url: str, config: Config, registering: bool = False) -> tuple[str, s
     """(scheme, host, port, path, addresses) of an allowed URL; WebhookError("url", ...) otherwise. At
     registration a host that does not resolve (yet) is accepted with no addresses: each delivery resolves and
     checks it again."""
-    from .ingest import IngestError, resolve_allowed
+    from .fetch import resolve_allowed
+    from .ingest import IngestError
 
     if not isinstance(url, str) or not url.strip():
         raise WebhookError("url", "give the http(s) URL to deliver to")
@@ -315,7 +316,7 @@ class Dispatcher:
 
     def _post(self, hook: Webhook, job: _Job) -> int:
         """One delivery attempt within config.webhook_timeout in all (connect, send, status, headers, body)."""
-        from .ingest import Deadline, _PinnedHTTPConnection, _PinnedHTTPSConnection
+        from .fetch import Deadline, _PinnedHTTPConnection, _PinnedHTTPSConnection
 
         deadline = Deadline(self.config.webhook_timeout)
         scheme, host, port, path, addresses = _target(hook.url, self.config)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from factcheck import ingest
+from factcheck import fetch, ingest
 from factcheck.config import Config
 from factcheck.ingest import IngestError, ingest_paths, ingest_records, validate_record
 from factcheck.models import Passage
@@ -454,8 +454,8 @@ def test_non_http_scheme_refused(store, config, url):
 
 def test_redirect_to_private_address_refused(standins, store, config, server, monkeypatch):
     """The test server passes as public; a redirect from it to a private address must still be refused."""
-    real_kind = ingest._forbidden_kind
-    monkeypatch.setattr(ingest, "_forbidden_kind",
+    real_kind = fetch._forbidden_kind
+    monkeypatch.setattr(fetch, "_forbidden_kind",
                         lambda address: None if str(address) == "127.0.0.1" else real_kind(address))
     assert ingest_paths(store, [f"{server}/plain"], config).added == 1
     for target in ("http://169.254.169.254/latest/meta-data/", "http://[::1]/", "file:///etc/passwd"):
@@ -467,14 +467,14 @@ def test_redirect_to_private_address_refused(standins, store, config, server, mo
 def test_connection_pinned_to_checked_address(store, config, monkeypatch):
     """The address that was checked is the one connected to (a second DNS answer cannot swap it)."""
     answers = iter([[(2, 1, 6, "", ("93.184.216.34", 80))]])
-    monkeypatch.setattr(ingest.socket, "getaddrinfo", lambda *args, **kwargs: next(answers))
+    monkeypatch.setattr(fetch.socket, "getaddrinfo", lambda *args, **kwargs: next(answers))
     connected = []
 
     def fake_connect(address, timeout=None, *args):
         connected.append(address)
         raise ConnectionRefusedError()
 
-    monkeypatch.setattr(ingest.socket, "create_connection", fake_connect)
+    monkeypatch.setattr(fetch.socket, "create_connection", fake_connect)
     report = ingest_paths(store, ["http://rebind.example/"], config)
     assert connected == [("93.184.216.34", 80)]
     assert report.errors[0]["reason"] == "connection refused"

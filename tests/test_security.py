@@ -250,7 +250,8 @@ WRAPPED_PRIVATE = [
 
 @pytest.mark.parametrize("address, reason", WRAPPED_PRIVATE, ids=[a for a, _ in WRAPPED_PRIVATE])
 def test_ipv6_forms_of_private_addresses_are_refused_for_ingest_and_webhooks(tmp_path, address, reason):
-    from factcheck.ingest import IngestError, fetch_url
+    from factcheck.fetch import fetch_url
+    from factcheck.ingest import IngestError
 
     config = Config(admin_db=str(tmp_path / "admin.db"))
     with pytest.raises(IngestError) as refused:
@@ -265,7 +266,7 @@ def test_ipv6_forms_of_private_addresses_are_refused_for_ingest_and_webhooks(tmp
 def test_ipv6_forms_of_public_addresses_are_not_refused(address):
     import ipaddress
 
-    from factcheck.ingest import _forbidden_kind
+    from factcheck.fetch import _forbidden_kind
 
     assert _forbidden_kind(ipaddress.ip_address(address)) is None
 
@@ -312,7 +313,8 @@ def slow_server():
 def test_a_fetch_ends_at_its_deadline_however_slowly_the_headers_come(tmp_path, slow_server):
     import time
 
-    from factcheck.ingest import IngestError, fetch_url
+    from factcheck.fetch import fetch_url
+    from factcheck.ingest import IngestError
 
     config = Config(url_timeout=2, allow_private_urls=True, admin_db=str(tmp_path / "admin.db"))
     started = time.monotonic()

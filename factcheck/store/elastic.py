@@ -611,7 +611,8 @@ class ElasticStore:
         with self._errors("read the timeline"):
             hits = self.es.search(index=self.alias("passages"), query={"bool": {"filter": filters}},
                                   sort=[{"first_date": "asc"}, {"source_id": "asc"}, {"index": "asc"}],
-                                  size=min(int(limit), MAX_WINDOW), source=["doc", "source_id", "source_revision"])["hits"]["hits"]
+                                  size=min(int(limit), MAX_WINDOW),
+                                  source=["doc", "source_id", "source_revision"])["hits"]["hits"]
         return self._hits(hits)
 
     def _hits(self, hits: list[dict]) -> list[Hit]:
