@@ -409,3 +409,27 @@ def test_list_reviews_pages_by_position_and_any_position_is_valid(store):
     assert store.list_reviews(after=(10 ** 15, "")) == []
     assert store.list_reviews(offset=461168601842738792) == []
     assert store.list_sources(offset=461168601842738792) == []
+
+
+def test_a_sqlite_file_made_before_versions_opens_with_version_1_and_takes_new_versions(tmp_path):
+    """Files of schema version 2 have no sources.version column and no source_versions table."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
+            CREATE TABLE sources (id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, url TEXT, publisher TEXT,
+                published_at TEXT, published_day TEXT, title TEXT, text TEXT NOT NULL, ingested_at TEXT);
+            INSERT INTO sources VALUES ('old', 'sha-old', NULL, 'Wire', '2024-05-14', '2024-05-14', NULL,
+                'Norway and Chile signed a fisheries agreement in Geneva on 14 May 2024.', NULL);
+            PRAGMA user_version = 2;""")
+    store = SqliteStore(str(path))
+    try:
+        assert store.get_source("old").version == 1
+        new = source("old", "Wire", "2024-05-14", CORRECTED)
+        new.content_hash = "sha-new"
+        assert store.replace_source(new, passages("old", (CORRECTED, [], [])), expected_version=1) is True
+        assert [(v.version, v.content_hash) for v in store.source_versions("old")] == [(2, "sha-new"), (1, "sha-old")]
+        assert [p.text for p in store.get_passages("old")] == [CORRECTED]
+    finally:
+        store.close()
