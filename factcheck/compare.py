@@ -139,6 +139,38 @@ def is_hedged(text: str, number: Number) -> bool:
     return bool(_HEDGE.search(text[max(0, number.start - 20):number.start]))
 
 
+# A figure given as a bound: "more than 400", "passed 200", "topped 8,000" (at least), "fewer than 100",
+# "less than $2 billion" (at most); "nearly 1,000", "a little under 950", "just over 8,000" are bounds close to it.
+_NEAR_UPPER = re.compile(r"\b(nearly|almost|a little under|just under|just below|shy of|close to)\s*$", re.I)
+_NEAR_LOWER = re.compile(r"\b(just over|just above|a little over|a little more than|slightly more than)\s*$", re.I)
+_LOWER = re.compile(r"\b(more than|over|above|upwards of|in excess of|at least|exceed(?:ed|s|ing)?|pass(?:ed|es|ing)?|"
+                    r"top(?:ped|s|ping)?|surpass(?:ed|es|ing)?|beyond|north of|greater than|higher than)\s*$", re.I)
+_UPPER = re.compile(r"\b(fewer than|less than|under|below|at most|up to|no more than|not more than|short of|"
+                    r"lower than)\s*$", re.I)
+
+
+def number_bound(text: str, number: Number) -> Optional[str]:
+    """How the text gives a figure: ">" at least, "<" at most, ">~" / "<~" just over / just under, None exactly."""
+    before = text[max(0, number.start - 25):number.start]
+    for pattern, bound in ((_NEAR_UPPER, "<~"), (_NEAR_LOWER, ">~"), (_UPPER, "<"), (_LOWER, ">")):
+        if pattern.search(before):
+            return bound
+    return None
+
+
+def within_bound(claimed: Number, bound: str, other: Number) -> bool:
+    """The other figure satisfies the claim's bound: "more than 400" holds for 412, "fewer than 100" for 5;
+    "nearly 1,000" for 950 but not for 600 (a near bound keeps within 20% of the figure)."""
+    value, limit = other.value, claimed.value
+    if bound == ">":
+        return value > limit
+    if bound == "<":
+        return value < limit
+    if bound == ">~":
+        return limit < value <= limit * 1.2
+    return limit * 0.8 <= value < limit
+
+
 def comparable_numbers(a: Number, b: Number) -> bool:
     """Two numbers measure the same kind of thing (same currency, both percentages, same unit noun)."""
     if a.kind in ("money", "percent") or b.kind in ("money", "percent"):

@@ -513,7 +513,7 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
     """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap).
 
     Extraction runs here while a writer thread stores the previous sources (at most WRITE_AHEAD waiting)."""
-    from .extract import extract_passages
+    from .extract import extract_passages, sentence_vectors
 
     report = IngestReport()
     writer = _Writer(store)
@@ -552,6 +552,9 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
                 else:  # new, or different content under a stored id: a new version
                     try:
                         passages = extract_passages(source.id, source.text, source.published_at)
+                        if source.title:
+                            vectors = sentence_vectors([source.title])
+                            source.title_vector = vectors[0] if vectors is not None else None
                     except Exception as exc:  # an extractor bug must not sink the batch; report it on the item
                         raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
                     writer.put(raw.item, source, passages, stored)

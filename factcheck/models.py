@@ -5,8 +5,8 @@ dates, entities and numbers found in a passage (or in a claim) are relative to t
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Optional
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Optional
 
 GRANULARITIES = ("day", "week", "month", "quarter", "year", "decade")
 DATE_TYPES = ("date", "time", "duration", "set")
@@ -81,13 +81,17 @@ class Passage:
     is_claim: bool = False
     claim_score: float = 0.0
     speaker: Optional[str] = None
+    # The sentence's MiniLM vector (384 float32 values, unit length) when the encoder ran; the stores keep it
+    # apart from the record (to_dict leaves it out), in a compact column or a dense_vector field.
+    vector: Optional[Any] = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return f"{self.source_id}:{self.index}"
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(replace(self, vector=None))
+        del data["vector"]
         data["id"] = self.id
         return data
 
@@ -95,6 +99,7 @@ class Passage:
     def from_dict(cls, data: dict) -> "Passage":
         data = dict(data)
         data.pop("id", None)
+        data.pop("vector", None)
         data["dates"] = [DateMention(**d) for d in data.get("dates") or []]
         data["entities"] = [Entity(**e) for e in data.get("entities") or []]
         data["numbers"] = [Number(**n) for n in data.get("numbers") or []]
@@ -122,9 +127,12 @@ class Source:
     title: Optional[str] = None
     ingested_at: Optional[str] = None
     version: int = 1
+    title_vector: Optional[Any] = field(default=None, repr=False, compare=False)  # like Passage.vector
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(replace(self, title_vector=None))
+        del data["title_vector"]
+        return data
 
     def same_content(self, other: "Source") -> bool:
         """True when `other` has the same text and metadata (a re-ingest of it changes nothing)."""
@@ -132,7 +140,7 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Source":
-        values = {k: data.get(k) for k in cls.__dataclass_fields__}
+        values = {k: data.get(k) for k in cls.__dataclass_fields__ if k != "title_vector"}
         values["version"] = int(values["version"] or 1)
         return cls(**values)
 

@@ -41,8 +41,19 @@ def analyse_sentence(text: str, entities: list[Entity], anchor: Optional[date]):
     return found_dates, found_numbers, score, speaker
 
 
+def sentence_vectors(texts: list[str]):
+    """MiniLM vectors of the texts in one encoder call (a row each), or None when the encoder is unavailable
+    (not installed, or turned off by FACTCHECK_CLAIM_VECTORS)."""
+    from . import encoder
+
+    if not texts or not encoder.available():
+        return None
+    return encoder.encode(texts)
+
+
 def extract_passages(source_id: str, text: str, published_at: Optional[str]) -> list[Passage]:
-    """Split a source into sentences and extract everything the checker and the timeline need."""
+    """Split a source into sentences and extract everything the checker and the timeline need, with each
+    sentence's vector when the encoder is available."""
     from . import claims, nlp
 
     anchor = anchor_of(published_at)
@@ -54,8 +65,13 @@ def extract_passages(source_id: str, text: str, published_at: Optional[str]) -> 
         passages.append(Passage(
             source_id=source_id, index=index, text=sentence, start=start, end=end, dates=found_dates,
             entities=entities, numbers=found_numbers, speaker=speaker))
-    # Uncertain lexical scores are refined with sentence vectors, in one encoder call per source.
-    for passage, score in zip(passages, claims.refine([p.text for p in passages], scores)):
+    # One encoder call per source: the checker compares claims with these vectors, and the claim detector
+    # refines its uncertain lexical scores with them.
+    vectors = sentence_vectors([p.text for p in passages])
+    if vectors is not None:
+        for passage, vector in zip(passages, vectors):
+            passage.vector = vector
+    for passage, score in zip(passages, claims.refine([p.text for p in passages], scores, vectors)):
         passage.is_claim = claims.is_check_worthy(score)
         passage.claim_score = round(score, 3)
     return passages
@@ -90,4 +106,4 @@ def analyse_claim(text: str, claim_date: Optional[date | datetime | str] = None)
                          negated=bool(NEGATION.search(text)), speaker=speaker)
 
 
-__all__ = ["extract_passages", "analyse_claim", "ClaimAnalysis", "anchor_of", "NEGATION"]
+__all__ = ["extract_passages", "sentence_vectors", "analyse_claim", "ClaimAnalysis", "anchor_of", "NEGATION"]

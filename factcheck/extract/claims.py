@@ -264,12 +264,12 @@ def _refiner() -> Optional[Refiner]:
     return r
 
 
-def refine(sentences: list[str], scores: list[float]) -> list[float]:
+def refine(sentences: list[str], scores: list[float], vectors=None) -> list[float]:
     """Final check-worthiness scores for a batch of sentences given their lexical `claim_score`s: a score inside
     the refiner's band (uncertain) is replaced by the refiner's, which adds the sentence's MiniLM vector
     (factcheck.extract.encoder) to the lexical evidence; the others stand. One encoder call for the whole batch.
     Without the encoder the lexical scores are returned unchanged (and `is_check_worthy` uses the lexical
-    threshold)."""
+    threshold). `vectors`, the sentences' MiniLM vectors when the caller has them already, saves the encoding."""
     r = _refiner()
     if r is None or not sentences:
         return list(scores)
@@ -281,7 +281,7 @@ def refine(sentences: list[str], scores: list[float]) -> list[float]:
         return list(scores)
     import numpy as np
 
-    vectors = encoder.encode([sentences[i] for i in todo])
+    vectors = np.asarray(vectors)[todo] if vectors is not None else encoder.encode([sentences[i] for i in todo])
     vectors = np.hstack([vectors, neighbour_features(vectors @ r.bank.T, r.bank_labels)])
     out = list(scores)
     for i, row in zip(todo, vectors):

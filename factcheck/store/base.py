@@ -76,6 +76,24 @@ def review_position(review: Review) -> Position:
     return millis(review.updated_at), review.id
 
 
+def pack_vector(vector) -> Optional[bytes]:
+    """A sentence vector as the stores keep it in a column: float16 bytes (768 for MiniLM's 384 values)."""
+    if vector is None:
+        return None
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def unpack_vector(data: Optional[bytes]):
+    """The float32 vector back from `pack_vector`'s bytes (None stays None)."""
+    if not data:
+        return None
+    import numpy as np
+
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32)
+
+
 @dataclass
 class Hit:
     """A retrieved passage with its source and the backend's relevance score."""
@@ -133,6 +151,12 @@ class Store(Protocol):
         one of its dates overlaps the range) boost, they do not filter; `as_of` filters out sources published
         after that day (sources without a publication date are kept); `publisher` filters.
         """
+
+    def nearest(self, vector, *, as_of: Optional[str] = None, publisher: Optional[str] = None,
+                limit: int = 20) -> list[Hit]:
+        """The passages whose sentence vectors are closest to `vector` (cosine), best first, each Hit's score
+        being that cosine; passages stored without a vector are not found this way. `as_of` and `publisher`
+        filter as in `search`."""
 
     def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
                  date_from: Optional[str] = None, date_to: Optional[str] = None,

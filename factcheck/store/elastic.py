@@ -64,8 +64,29 @@ def revision(source: Source) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
+def _vector(value) -> Optional[list[float]]:
+    """A vector as a JSON list, or None (a dense_vector field must not hold a zero vector)."""
+    if value is None:
+        return None
+    values = [float(v) for v in value]
+    return values if any(values) else None
+
+
+def _unlist(values):
+    """A stored vector back as float32 (None when there is none)."""
+    if not values:
+        return None
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float32)
+
+
 def source_doc(source: Source) -> dict:
-    return {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source)}
+    doc = {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source)}
+    title_vector = _vector(source.title_vector)
+    if title_vector:
+        doc["title_vector"] = title_vector
+    return doc
 
 
 def passage_key(passage: Passage, source_revision: str) -> str:
@@ -107,6 +128,7 @@ def passage_doc(passage: Passage, source: Source) -> dict:
         "date_range": [{"gte": start, "lte": end} for start, end in spans],
         "first_date": spans[0][0] if spans else None,
         "doc": passage.to_dict(),
+        **({"vector": vector} if (vector := _vector(passage.vector)) else {}),
     }
 
 
@@ -286,7 +308,9 @@ class ElasticStore:
                 if source is None or "doc" not in hit["_source"] \
                         or hit["_source"].get("source_revision") != stored_revision:
                     return None
-                doc = passage_doc(Passage.from_dict(hit["_source"]["doc"]), source)
+                passage = Passage.from_dict(hit["_source"]["doc"])
+                passage.vector = hit["_source"].get("vector")
+                doc = passage_doc(passage, source)
                 doc["source_revision"] = stored_revision  # None for passages written before revisions existed
                 return doc
 
@@ -302,7 +326,8 @@ class ElasticStore:
 
     def _copy(self, source_index: str, target_index: str, transform) -> None:
         def actions():
-            for hit in helpers.scan(self.es, index=source_index, query={"query": {"match_all": {}}}):
+            for hit in helpers.scan(self.es, index=source_index,
+                                    query={"query": {"match_all": {}}, "_source": {"exclude_vectors": False}}):
                 doc = transform(hit)
                 if doc is not None:
                     yield {"_op_type": "index", "_index": target_index, "_id": hit["_id"], "_source": doc}
@@ -497,7 +522,8 @@ class ElasticStore:
         if not ids:
             return {}
         with self._errors("read sources"):
-            docs = self.es.mget(index=self.alias("sources"), ids=ids)["docs"]
+            # Naming the vector field returns it (Elasticsearch 9 leaves vectors out of _source by default).
+            docs = self.es.mget(index=self.alias("sources"), ids=ids, source_includes=["*", "title_vector"])["docs"]
         return {d["_id"]: d["_source"] for d in docs if d.get("found")}
 
     def get_passages(self, source_id: str) -> list[Passage]:
@@ -590,8 +616,32 @@ class ElasticStore:
                           "should": boosts, "filter": filters}}
         with self._errors("search passages"):
             hits = self.es.search(index=self.alias("passages"), query=query, size=min(int(limit), MAX_WINDOW),
-                                  source=["doc", "source_id", "source_revision"])["hits"]["hits"]
+                                  source=["doc", "source_id", "source_revision", "vector"])["hits"]["hits"]
         return self._hits(hits)
+
+    def nearest(self, vector, *, as_of: Optional[str] = None, publisher: Optional[str] = None,
+                limit: int = 20) -> list[Hit]:
+        self._ensure()
+        query_vector = _vector(vector)
+        if query_vector is None or limit <= 0:
+            return []
+        filters: list[dict] = []
+        if publisher:
+            filters.append({"term": {"publisher": publisher}})
+        if as_of:
+            filters.append(_as_of_filter(as_of))
+        # Passages of a superseded revision are dropped by _hits: ask for a few more.
+        knn = {"field": "vector", "query_vector": query_vector, "k": int(limit) + 10,
+               "num_candidates": max(100, 5 * int(limit))}
+        if filters:
+            knn["filter"] = filters
+        with self._errors("search passages by vector"):
+            hits = self.es.search(index=self.alias("passages"), knn=knn, size=int(limit) + 10,
+                                  source=["doc", "source_id", "source_revision", "vector"])["hits"]["hits"]
+        for hit in hits:
+            # Elasticsearch scores cosine kNN as (1 + cosine) / 2: give the cosine, as the SQLite store does.
+            hit["_score"] = 2.0 * float(hit.get("_score") or 0.0) - 1.0
+        return self._hits(hits)[: int(limit)]
 
     def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
                  date_from: Optional[str] = None, date_to: Optional[str] = None,
@@ -612,18 +662,26 @@ class ElasticStore:
             hits = self.es.search(index=self.alias("passages"), query={"bool": {"filter": filters}},
                                   sort=[{"first_date": "asc"}, {"source_id": "asc"}, {"index": "asc"}],
                                   size=min(int(limit), MAX_WINDOW),
-                                  source=["doc", "source_id", "source_revision"])["hits"]["hits"]
+                                  source=["doc", "source_id", "source_revision", "vector"])["hits"]["hits"]
         return self._hits(hits)
 
     def _hits(self, hits: list[dict]) -> list[Hit]:
         """Hits with their sources; passages whose source is not stored (an unfinished add) or that belong to
         another revision of it (an unfinished or superseded version) are left out."""
         docs = self._source_docs(h["_source"]["source_id"] for h in hits)
-        sources = {source_id: Source.from_dict(doc) for source_id, doc in docs.items()}
-        return [Hit(Passage.from_dict(h["_source"]["doc"]), sources[h["_source"]["source_id"]],
-                    float(h.get("_score") or 0.0))
-                for h in hits if h["_source"]["source_id"] in docs
-                and h["_source"].get("source_revision") == docs[h["_source"]["source_id"]].get("revision")]
+        sources = {}
+        for source_id, doc in docs.items():
+            sources[source_id] = Source.from_dict(doc)
+            sources[source_id].title_vector = _unlist(doc.get("title_vector"))
+        out = []
+        for h in hits:
+            doc = docs.get(h["_source"]["source_id"])
+            if doc is None or h["_source"].get("source_revision") != doc.get("revision"):
+                continue
+            passage = Passage.from_dict(h["_source"]["doc"])
+            passage.vector = _unlist(h["_source"].get("vector"))
+            out.append(Hit(passage, sources[h["_source"]["source_id"]], float(h.get("_score") or 0.0)))
+        return out
 
     # -- checks ------------------------------------------------------------------------------------------
     def save_check(self, verdict: Verdict) -> str:

@@ -16,14 +16,14 @@ from typing import Iterable, Optional
 from ..models import Passage, Review, Source, Verdict
 from ..textutil import index_terms
 from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, UNDATED_DAY, Hit, NotFound, Position, StoreError,
-                   StoreUnavailable, VersionConflict, from_millis)
+                   StoreUnavailable, VersionConflict, from_millis, pack_vector, unpack_vector)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,
     url TEXT, publisher TEXT, published_at TEXT, published_day TEXT, title TEXT,
-    text TEXT NOT NULL, ingested_at TEXT, version INTEGER NOT NULL DEFAULT 1
+    text TEXT NOT NULL, ingested_at TEXT, version INTEGER NOT NULL DEFAULT 1, title_vector BLOB
 );
 CREATE TABLE IF NOT EXISTS source_versions (
     source_id TEXT NOT NULL, version INTEGER NOT NULL,
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS passages (
     idx INTEGER NOT NULL,
     text TEXT NOT NULL,
     data TEXT NOT NULL,
-    first_date TEXT
+    first_date TEXT,
+    vector BLOB
 );
 CREATE INDEX IF NOT EXISTS passages_source ON passages(source_id, idx);
 CREATE INDEX IF NOT EXISTS passages_first_date ON passages(first_date);
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -107,6 +108,8 @@ class SqliteStore:
             parent = os.path.dirname(os.path.abspath(path))
             os.makedirs(parent, exist_ok=True)
         self._local = threading.local()
+        self._vector_lock = threading.Lock()
+        self._vectors = None  # (max rowid, count, rowids, matrix) of the stored passage vectors
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=8)
         with self._use() as conn:
             self._migrate(conn)
@@ -123,10 +126,16 @@ class SqliteStore:
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
-        """Version 1 indexed the raw text with FTS5's porter stemmer; version 2 indexes index_terms()."""
+        """Version 1 indexed the raw text with FTS5's porter stemmer; version 2 indexes index_terms(); version 3
+        numbers source versions (`_add_version_column`); version 4 keeps sentence vectors beside the rows (older
+        rows have none: the checker computes theirs when it reads them)."""
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for table, column in (("passages", "vector"), ("sources", "title_vector")):
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            if columns and column not in columns:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
         exists = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'passages_fts'").fetchone()
-        if not exists or version >= SCHEMA_VERSION:
+        if not exists or version >= 2:
             return
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DROP TABLE passages_fts")
@@ -203,15 +212,17 @@ class SqliteStore:
         source.ingested_at = source.ingested_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         conn.execute(
             "INSERT INTO sources (id, content_hash, url, publisher, published_at, published_day, title, text,"
-            " ingested_at, version) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " ingested_at, version, title_vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (source.id, source.content_hash, source.url, source.publisher, source.published_at,
-             _day(source.published_at), source.title, source.text, source.ingested_at, source.version))
+             _day(source.published_at), source.title, source.text, source.ingested_at, source.version,
+             pack_vector(source.title_vector)))
         for passage in passages:
             resolved = [d for d in passage.dates if d.range_start and d.range_end and d.type != "duration"]
             first = min((d.range_start for d in resolved), default=None)
             cur = conn.execute(
-                "INSERT INTO passages (id, source_id, idx, text, data, first_date) VALUES (?,?,?,?,?,?)",
-                (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first))
+                "INSERT INTO passages (id, source_id, idx, text, data, first_date, vector) VALUES (?,?,?,?,?,?,?)",
+                (passage.id, source.id, passage.index, passage.text, json.dumps(passage.to_dict()), first,
+                 pack_vector(passage.vector)))
             rowid = cur.lastrowid
             conn.execute("INSERT INTO passages_fts (rowid, terms) VALUES (?, ?)",
                          (rowid, index_terms(passage.text)))
@@ -367,6 +378,59 @@ class SqliteStore:
         return self._hits(best)
 
     @_borrowing
+    def nearest(self, vector, *, as_of=None, publisher=None, limit: int = 20) -> list[Hit]:
+        import numpy as np
+
+        rowids, matrix = self._vector_matrix()
+        if vector is None or not len(rowids) or limit <= 0:
+            return []
+        similarity = matrix @ np.asarray(vector, dtype=np.float32)
+        wanted = min(len(rowids), int(limit) * (5 if as_of or publisher else 1))
+        top = np.argpartition(-similarity, wanted - 1)[:wanted]
+        top = top[np.argsort(-similarity[top], kind="stable")]
+        scored = [(int(rowids[i]), float(similarity[i])) for i in top]
+        if as_of or publisher:
+            filters, params = [], []
+            if as_of:
+                filters.append("(s.published_day IS NULL OR s.published_day <= ?)")
+                params.append(_day(as_of))
+            if publisher:
+                filters.append("s.publisher = ?")
+                params.append(publisher)
+            marks = ",".join("?" * len(scored))
+            allowed = {r[0] for r in self._conn().execute(
+                f"SELECT p.rowid FROM passages p JOIN sources s ON s.id = p.source_id WHERE p.rowid IN ({marks})"
+                f" AND {' AND '.join(filters)}", (*[r for r, _ in scored], *params))}
+            scored = [item for item in scored if item[0] in allowed]
+        return self._hits(scored[: int(limit)])
+
+    def _vector_matrix(self):
+        """Every stored passage vector as one float32 matrix (rowids beside it), kept in memory and brought up to
+        date from the rows added since (a whole reload when rows were removed)."""
+        import numpy as np
+
+        conn = self._conn()
+        top, count = conn.execute("SELECT MAX(rowid), COUNT(*) FROM passages WHERE vector IS NOT NULL").fetchone()
+        with self._vector_lock:
+            cached = self._vectors
+            if cached is not None and cached[0] == top and cached[1] == count:
+                return cached[2], cached[3]
+            if cached is not None and cached[0] is not None:
+                added = conn.execute("SELECT rowid, vector FROM passages WHERE vector IS NOT NULL AND rowid > ?"
+                                     " ORDER BY rowid", (cached[0],)).fetchall()
+                if cached[1] + len(added) == count:
+                    rowids = np.concatenate([cached[2], np.array([r[0] for r in added], dtype=np.int64)])
+                    matrix = np.vstack([cached[3]] + [unpack_vector(r[1])[None, :] for r in added]) \
+                        if added else cached[3]
+                    self._vectors = (top, count, rowids, matrix)
+                    return rowids, matrix
+            rows = conn.execute("SELECT rowid, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
+            rowids = np.array([r[0] for r in rows], dtype=np.int64)
+            matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
+            self._vectors = (top, count, rowids, matrix)
+            return rowids, matrix
+
+    @_borrowing
     def timeline(self, *, query=None, entity=None, date_from=None, date_to=None, as_of=None,
                  limit: int = 200) -> list[Hit]:
         clauses = ["p.first_date IS NOT NULL"]
@@ -397,14 +461,16 @@ class SqliteStore:
             return []
         marks = ",".join("?" * len(scored))
         rows = self._conn().execute(
-            "SELECT p.rowid AS rowid, p.data AS data, s.* FROM passages p JOIN sources s ON s.id = p.source_id"
-            f" WHERE p.rowid IN ({marks})", [rowid for rowid, _ in scored])
+            "SELECT p.rowid AS rowid, p.data AS data, p.vector AS vector, s.* FROM passages p"
+            f" JOIN sources s ON s.id = p.source_id WHERE p.rowid IN ({marks})", [rowid for rowid, _ in scored])
         by_rowid = {r["rowid"]: r for r in rows}
         hits = []
         for rowid, score in scored:
             row = by_rowid.get(rowid)
             if row is not None:
-                hits.append(Hit(Passage.from_dict(json.loads(row["data"])), _source(row), float(score)))
+                passage = Passage.from_dict(json.loads(row["data"]))
+                passage.vector = unpack_vector(row["vector"])
+                hits.append(Hit(passage, _source(row), float(score)))
         return hits
 
     # -- checks ------------------------------------------------------------------------------------------
@@ -507,7 +573,8 @@ class SqliteStore:
 def _source(row: sqlite3.Row) -> Source:
     return Source(id=row["id"], text=row["text"], content_hash=row["content_hash"], url=row["url"],
                   publisher=row["publisher"], published_at=row["published_at"], title=row["title"],
-                  ingested_at=row["ingested_at"], version=row["version"])
+                  ingested_at=row["ingested_at"], version=row["version"],
+                  title_vector=unpack_vector(row["title_vector"]) if "title_vector" in row.keys() else None)
 
 
 __all__ = ["SqliteStore", "fts_query", "StoreError"]
