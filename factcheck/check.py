@@ -32,7 +32,7 @@ MAX_CLAIM_CHARS = 2000
 RETRIEVE = 40  # passages read per claim, found by their words, names and dates
 NEAREST = 20  # and more found by their sentence vectors alone
 MAX_EVIDENCE = 12
-STANCE_SHOWN = 0.35  # a passage this likely to support (or conflict) is shown, and counted, on that side
+STANCE_SHOWN = 0.25  # a passage this likely to support (or conflict) is shown, and counted, on that side
 WIRE_COPY = 0.95  # sentence vectors this close (or the same words) are one report reprinted
 RELATIVE = ("cos", "cover")  # features also given relative to the claim's best candidate
 

@@ -388,7 +388,7 @@ def _numbers(claim: ClaimView, out: Comparison, passage_terms: set[str], context
                 out.features["number_near"] = 1.0
             out.mismatches.append(f"the source gives {pn.text}{number_tail(passage.text, pn)} where the claim says "
                                   f"{_BOUND_WORDS[bound] + ' ' if bound else ''}{cn.text}")
-        rivals = [pn for pn in same_label if pn not in agreeing] if agreeing else []
+        rivals = [pn for pn in same_label if pn not in agreeing and pn not in claimed] if agreeing else []
         if not rivals and reports_same(claim.event_terms, passage_terms):
             rivals = [pn for pn in passage.numbers
                       if (comparable_numbers(cn, pn) or pn in same_label) and pn not in claimed]

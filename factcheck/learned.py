@@ -79,6 +79,7 @@ class CheckerModel:
         return {"gate": self.gate.to_dict(), "stance": self.stance.to_dict(), "verdict": self.verdict.to_dict(),
                 "verdict_weights": _round(self.verdict_weights)}
 
+
     @classmethod
     def from_dict(cls, data: dict, variant: str = "") -> "CheckerModel":
         return cls(gate=Logistic.from_dict(data["gate"]), stance=Logistic.from_dict(data["stance"]),
@@ -97,6 +98,12 @@ def checker_model(with_vectors: bool, path: Optional[str] = None) -> CheckerMode
     data = _load(path or MODEL_PATH)
     variant = "vectors" if with_vectors else "lexical"
     return CheckerModel.from_dict(data["models"][variant], variant)
+
+
+def events_model(with_vectors: bool, path: Optional[str] = None) -> Logistic:
+    """The timeline's same-event model between two sentences (see timeline.py)."""
+    data = _load(path or MODEL_PATH)
+    return Logistic.from_dict(data["models"]["vectors" if with_vectors else "lexical"]["events"])
 
 
 def model_meta(path: Optional[str] = None) -> dict:

@@ -83,8 +83,28 @@ def _same_length(replacement: str):
         if len(m.group(0)) >= len(replacement) else m.group(0)
 
 
-def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: bool = False) -> list[str]:
-    """Stemmed content words of a text in order, leaving out stop words, negations and the excluded spans."""
+# Irregular past forms read as their verb when the checker compares words ("won" / "win", "fell" / "fall").
+# Only for comparing: the indexed terms (index_terms) keep the stems as they were, so stores need no re-index.
+IRREGULAR = {
+    "won": "win", "lost": "lose", "fought": "fight", "began": "begin", "begun": "begin", "took": "take",
+    "taken": "take", "gave": "give", "given": "give", "made": "make", "sold": "sell", "bought": "buy",
+    "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "paid": "pay", "chose": "choose",
+    "chosen": "choose", "grew": "grow", "grown": "grow", "left": "leave", "sent": "send", "spent": "spend",
+    "brought": "bring", "built": "build", "caught": "catch", "came": "come", "went": "go", "gone": "go",
+    "saw": "see", "seen": "see", "found": "find", "kept": "keep", "knew": "know", "known": "know", "ran": "run",
+    "sank": "sink", "sunk": "sink", "stood": "stand", "wrote": "write", "written": "write", "broke": "break",
+    "broken": "break", "flew": "fly", "flown": "fly", "shot": "shoot", "sought": "seek", "spoke": "speak",
+    "spoken": "speak", "stole": "steal", "stolen": "steal", "taught": "teach", "drove": "drive",
+    "driven": "drive", "threw": "throw", "thrown": "throw", "hung": "hang", "laid": "lay", "overcame": "overcome",
+    "beat": "beat", "beaten": "beat", "struck": "strike", "hit": "hit", "fled": "flee", "froze": "freeze",
+    "swore": "swear", "sworn": "swear", "forbade": "forbid", "withdrew": "withdraw", "withdrawn": "withdraw",
+}
+
+
+def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: bool = False,
+              lemmas: bool = False) -> list[str]:
+    """Stemmed content words of a text in order, leaving out stop words, negations and the excluded spans;
+    `lemmas` also reads irregular past forms as their verb (for comparing, not for indexing)."""
     spans = list(exclude)
     for pattern, word in PHRASES:
         text = pattern.sub(_same_length(word), text)
@@ -95,7 +115,7 @@ def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: 
         word = match.group(0).lower()
         if word in STOPWORDS or word in _NEGATIONS or (word.isdigit() and not keep_numbers):
             continue
-        stemmed = stem(word)
+        stemmed = stem(IRREGULAR.get(word, word) if lemmas else word)
         terms.append(SYNONYMS.get(stemmed, stemmed))
     return terms
 
@@ -103,13 +123,13 @@ def term_list(text: str, exclude: Iterable[tuple[int, int]] = (), keep_numbers: 
 def content_terms(text: str, exclude: Iterable[tuple[int, int]] = ()) -> set[str]:
     """Stemmed content words of a text, leaving out stop words, negations and the excluded spans."""
     spans = tuple(exclude)
-    return set(term_list(text, spans)) if spans else set(_whole_text_terms(text))
+    return set(term_list(text, spans, lemmas=True)) if spans else set(_whole_text_terms(text))
 
 
 @lru_cache(maxsize=8192)
 def _whole_text_terms(text: str) -> frozenset:
     # A check reads each candidate sentence several times (topic words, judging, context): compute once.
-    return frozenset(term_list(text))
+    return frozenset(term_list(text, lemmas=True))
 
 
 def index_terms(text: str) -> str:

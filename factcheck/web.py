@@ -167,7 +167,8 @@ def _verdict_page(verdict: Verdict):
 
 
 def timeline_strip(verdict: Verdict, around: int = 3) -> dict:
-    """A few dated events either side of the claim's first date, found with the claim's words."""
+    """The events of the claim's own event (those its evidence belongs to) and their neighbours in time, found
+    with the claim's words; nothing when the claim has no date and no evidence places it in an event."""
     try:
         events = build_timeline(_store(), query=verdict.claim, as_of=verdict.as_of, limit=50)["events"]
     except ValueError:
@@ -175,14 +176,22 @@ def timeline_strip(verdict: Verdict, around: int = 3) -> dict:
     pivot = next((d["value"] for d in verdict.dates or [] if isinstance(d.get("value"), str)
                   and _CALENDAR_VALUE.match(d["value"])), None)
     evidence_passages = {e.passage_id for e in verdict.evidence if e.stance != "related"}
-    if pivot:
-        index = next((i for i, e in enumerate(events) if e["range_end"] >= pivot[:10]), len(events))
+    own = {e["event"] for e in events if e["passage_id"] in evidence_passages}
+    if not pivot and not own:
+        return {"events": [], "pivot": None}
+    if own:
+        # The claim's event in full, and the nearest other events either side of it in time.
+        inside = [i for i, e in enumerate(events) if e["event"] in own]
+        before = [e for e in events[:inside[0]] if e["event"] not in own][-around:]
+        after = [e for e in events[inside[-1] + 1:] if e["event"] not in own][:around]
+        shown = before + [events[i] for i in inside] + after
     else:
-        index = next((i for i, e in enumerate(events) if e["passage_id"] in evidence_passages), len(events) // 2)
-    shown = events[max(0, index - around):index + around]
+        index = next((i for i, e in enumerate(events) if e["range_end"] >= pivot[:10]), len(events))
+        shown = events[max(0, index - around):index + around]
     for event in shown:
         event["at_claim"] = bool(pivot) and event["range_start"][:len(pivot)] <= pivot <= event["range_end"]
         event["is_evidence"] = event["passage_id"] in evidence_passages
+        event["in_claim_event"] = event["event"] in own
     return {"events": shown, "pivot": pivot}
 
 

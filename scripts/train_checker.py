@@ -345,6 +345,72 @@ def cross_validate(claims: list[Claim], variant: str, progress=print) -> dict[st
     return out
 
 
+# ------------------------------------------------------------------------------------- timeline events
+
+def event_pairs(claims: list[Claim], variant: str, seed: int = 13) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                             np.ndarray]:
+    """Sentence pairs for the timeline's same-event model, from the news claims' gold evidence: two evidence
+    sentences of one claim from different sources report one event (whether they agree on it or not); evidence
+    sentences of different claims of a cluster mostly report different events (weight 0.5: some are the same),
+    and of different clusters, different events. Returns features, labels, weights and each pair's group."""
+    from factcheck.timeline import EVENT_FEATURES, pair_features
+    from factcheck.textutil import content_terms
+
+    items = []  # (claim index, group, passage, source id)
+    for n, claim in enumerate(claims):
+        if claim.group.startswith("climate-fever"):
+            continue
+        for comparison, (_, label, _) in zip(claim.comparisons, claim.rows):
+            if label and comparison.hit.passage.vector is not None:
+                items.append((n, claim.group, comparison.hit.passage, comparison.hit.source.id))
+    passages = [p for _, _, p, _ in items]
+    features = pair_features([content_terms(p.text, exclude=[(d.start, d.end) for d in p.dates]) for p in passages],
+                             [{e.key for e in p.entities if e.key} for p in passages],
+                             np.vstack([p.vector for p in passages]) if variant == "vectors" else None)
+    rng = np.random.default_rng(seed)
+    x, y, w, groups = [], [], [], []
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            (ci, gi, pi, si), (cj, gj, pj, sj) = items[i], items[j]
+            if si == sj or pi.text == pj.text:
+                continue
+            if ci == cj:
+                label, weight = 1, 1.0
+            elif gi == gj:
+                label, weight = 0, 0.5
+            elif rng.random() < 0.05:  # far more cross-cluster pairs than needed
+                label, weight = 0, 1.0
+            else:
+                continue
+            x.append([features[name][i, j] for name in EVENT_FEATURES])
+            y.append(label)
+            w.append(weight)
+            groups.append(gi if gi == gj else "")
+    return np.array(x), np.array(y), np.array(w), np.array(groups)
+
+
+def fit_events(claims: list[Claim], variant: str) -> tuple[Logistic, dict]:
+    """The timeline's same-event model and its leave-one-cluster-out AUC and accuracy at the 0.5 threshold."""
+    from sklearn.metrics import roc_auc_score
+
+    from factcheck.timeline import EVENT_FEATURES
+
+    names = [n for n in EVENT_FEATURES if variant == "vectors" or n != "cos"]
+    keep = [list(EVENT_FEATURES).index(n) for n in names]
+    x, y, w, groups = event_pairs(claims, variant)
+    x = x[:, keep]
+    scores = np.zeros(len(y))
+    for group in sorted(set(groups) - {""}):
+        held = groups == group
+        model = _fit_logistic(x[~held], y[~held], names, ["other", "same_event"], 1.0, w[~held])
+        scores[held] = model.positive([dict(zip(names, row)) for row in x[held]])
+    held = groups != ""
+    figures = {"pairs": int(len(y)), "same_event_pairs": int(y.sum()),
+               "cv_auc_within_cluster": round(float(roc_auc_score(y[held], scores[held])), 4),
+               "cv_accuracy_at_0.5": round(float(((scores[held] >= 0.5) == y[held]).mean()), 4)}
+    return _fit_logistic(x, y, names, ["other", "same_event"], 1.0, w), figures
+
+
 # ---------------------------------------------------------------------------------------------- scoring
 
 def scores(gold: list[str], predicted: list[str]) -> dict:
@@ -425,6 +491,10 @@ def main(argv=None) -> int:
             meta[f"cv_{variant}"] = summary(claims, cross_validate(claims, variant))
             print(json.dumps({variant: {k: v for k, v in meta[f"cv_{variant}"].items() if k != "groups"}}))
         models[variant] = fit_model(claims, variant).to_dict()
+        events, figures = fit_events(claims, variant)
+        models[variant]["events"] = events.to_dict()
+        meta[f"events_{variant}"] = figures
+        print(json.dumps({f"events_{variant}": figures}))
     Path(args.out).write_text(json.dumps({"meta": meta, "models": models}, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
