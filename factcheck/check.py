@@ -184,26 +184,21 @@ def independent_sources(assessed: list[Assessed]) -> None:
     """Group passages by the voice they speak with: one publisher (or one source when it has none) is one
     voice, and a sentence reprinted by several outlets (a wire copy) joins its first printing's group."""
     order = sorted(assessed, key=lambda a: -max(a.supports, a.conflicts))
-    representatives: list[tuple[str, Assessed]] = []
-    for a in order:
+    words = [_words(a.comparison.hit.passage.text) for a in order]
+    vectors = [a.comparison.hit.passage.vector for a in order]
+    representatives: list[int] = []  # the first passage of each voice, by position in `order`
+    for i, a in enumerate(order):
         source = a.comparison.hit.source
         a.group = "publisher:" + (source.publisher or "").strip().lower() if source.publisher \
             else "source:" + source.id
-        for group, other in representatives:
-            if group != a.group and _copies(a, other):
-                a.group = group
+        for r in representatives:
+            if order[r].group != a.group and (words[r] == words[i] or (
+                    vectors[r] is not None and vectors[i] is not None
+                    and float(np.dot(vectors[r], vectors[i])) >= WIRE_COPY)):
+                a.group = order[r].group
                 break
         else:
-            representatives.append((a.group, a))
-
-
-def _copies(a: Assessed, b: Assessed) -> bool:
-    pa, pb = a.comparison.hit.passage, b.comparison.hit.passage
-    if _words(pa.text) == _words(pb.text):
-        return True
-    if pa.vector is None or pb.vector is None:
-        return False
-    return float(np.dot(pa.vector, pb.vector)) >= WIRE_COPY
+            representatives.append(i)
 
 
 VERDICT_FEATURES = ("supported", "refuted", "conflicting", "unsupported")
@@ -289,6 +284,7 @@ def reason(a: Assessed, unresolved_claim_date: bool = False) -> str:
         detail = ", ".join(dict.fromkeys(c.matches))
         text = f"the source reports the same: {detail}" if detail else "the source reports the same"
         text += f" ({c.shared} key words shared)" if c.shared else ""
+        text += "".join("; it " + gap for gap in c.gaps if gap.startswith("gives a range"))
         if c.forecast:
             text += "; it announces a plan or forecast rather than reporting what happened"
         if unresolved_claim_date:

@@ -1,7 +1,11 @@
-"""The checker on hand-written sources: each kind of structural conflict, the verdict labels, as_of, bad input."""
+"""The checker on hand-written sources: its three steps (same event, stance, verdict over independent sources),
+the verdict labels with their reasons, as_of, bad input. The comparisons themselves: test_features.py."""
 import pytest
 
-from factcheck.check import check_claim
+from factcheck.check import (Assessed, check_claim, decide, independent_sources, read_candidates, same_event,
+                             stance, verdict_features)
+from factcheck.extract import analyse_claim
+from factcheck.learned import checker_model
 from factcheck.config import Config
 from factcheck.ingest import ingest_records
 from factcheck.store.sqlite import SqliteStore
@@ -164,3 +168,91 @@ def test_a_sentence_without_the_figures_is_not_completed_from_its_context(store)
     assert by_sentence["Organisers said 400,000 kroner went to the lifeboat service."].stance == "supports"
     thanked = by_sentence.get("The Bergen lifeboat crews thanked the festival.")
     assert thanked is None or thanked.stance != "supports"
+
+
+# -- the three steps, one at a time ------------------------------------------------------------------------
+
+def candidates(store, claim, claim_date=None):
+    comparisons, with_vectors = read_candidates(store, analyse_claim(claim, claim_date))
+    return comparisons, checker_model(with_vectors)
+
+
+def best_by_source(comparisons, values):
+    best = {}
+    for c, v in zip(comparisons, values):
+        best[c.hit.source.id] = max(best.get(c.hit.source.id, 0.0), float(v))
+    return best
+
+
+def test_step1_same_event_prefers_the_claims_event_over_one_sharing_its_names(store):
+    comparisons, model = candidates(store, "Norway and Chile held fishing quota talks in Geneva on 14 May 2024")
+    p = best_by_source(comparisons, same_event(comparisons, model))
+    assert p["wire-2"] >= 0.5
+    assert p["wire-2"] > p.get("local-11", 0.0) + 0.2      # the whaling summit names Norway and Chile too
+    assert p.get("local-1", 0.0) < 0.2                      # the harbour festival
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    """Sources for single-step tests: an old article, wire copies, one publisher's two articles."""
+    store = SqliteStore(str(tmp_path_factory.mktemp("steps") / "steps.db"))
+    sentence = "The trade ministers of Peru and Kenya signed a coffee agreement in Lima on 3 March 2024."
+    records = [
+        {"id": "old", "publisher": "Archive", "published_at": "2005-02-01",
+         "text": "The trade ministers of Peru and Kenya signed a coffee agreement in Nairobi."},
+        {"id": "wire-a", "publisher": "Wire A", "published_at": "2024-03-04", "text": sentence},
+        {"id": "wire-b", "publisher": "Outlet B", "published_at": "2024-03-04", "text": sentence},
+        {"id": "a-2", "publisher": "Wire A", "published_at": "2024-03-05",
+         "text": "Peru and Kenya signed the coffee agreement in Lima, the ministers confirmed."},
+    ]
+    assert ingest_records(store, records, Config(load_demo=False)).added == len(records)
+    yield store
+    store.close()
+
+
+def test_step1_a_source_published_years_before_the_claims_date_cannot_report_it(small_store):
+    comparisons, model = candidates(small_store, "Peru and Kenya signed a coffee agreement in Lima on 3 March 2024")
+    p = best_by_source(comparisons, same_event(comparisons, model))
+    assert p["old"] == 0.0
+    assert p["wire-a"] > 0.5
+
+
+def test_step2_a_conflict_must_be_stated(store):
+    comparisons, model = candidates(store, "Norway and Chile held fishing quota talks in Lisbon on 14 May 2024")
+    p = stance(comparisons, model)
+    for c, value in zip(comparisons, p):
+        if not (c.conflicts or c.mismatches):
+            assert value == 0.0
+    geneva = [value for c, value in zip(comparisons, p) if any("Geneva" in r for r in c.conflicts)]
+    assert geneva and max(geneva) > 0.5
+
+
+def test_step3_one_voice_per_publisher_and_per_wire_copy(small_store):
+    comparisons, _ = candidates(small_store, "Peru and Kenya signed a coffee agreement in Lima on 3 March 2024")
+    assessed = [Assessed(c, 0.9, 0.0) for c in comparisons if c.hit.source.id != "old"]
+    independent_sources(assessed)
+    groups = {a.comparison.hit.source.id: a.group for a in assessed}
+    assert groups["wire-a"] == groups["wire-b"]     # the same sentence reprinted by another outlet
+    assert groups["wire-a"] == groups["a-2"]        # the same publisher
+    features = verdict_features(assessed)
+    alone = verdict_features(assessed[:1])
+    assert features == alone                         # three passages of one voice weigh as one
+
+
+def test_step3_a_verdict_is_backed_by_the_evidence_it_shows(small_store):
+    comparisons, model = candidates(small_store, "Peru and Kenya signed a coffee agreement in Lima on 3 March 2024")
+    supporting_only = [Assessed(c, 0.95, 0.0) for c in comparisons]
+    verdict, confidence, probabilities = decide(supporting_only, model)
+    assert verdict in ("SUPPORTED", "NOT_ENOUGH_EVIDENCE")
+    assert verdict == "SUPPORTED"
+    assert abs(sum(probabilities.values()) - 1.0) < 0.01 and confidence == round(probabilities[verdict], 2)
+    assert decide([], model)[0] == "NOT_ENOUGH_EVIDENCE"
+
+
+def test_timeline_keeps_different_events_that_share_a_word_apart(store):
+    timeline = build_timeline(store, query="met meeting")
+    by_source = {e["source_id"]: e for e in timeline["events"]}
+    council, ministers = by_source["local-4"], by_source["wire-1"]
+    assert council["event"] != ministers["event"]
+    assert ministers["passage_id"] not in council["conflicts_with"]
+    assert timeline["event_count"] >= 2

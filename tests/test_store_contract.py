@@ -433,3 +433,58 @@ def test_a_sqlite_file_made_before_versions_opens_with_version_1_and_takes_new_v
         assert [p.text for p in store.get_passages("old")] == [CORRECTED]
     finally:
         store.close()
+
+
+# -- sentence vectors ---------------------------------------------------------------------------------------
+
+def unit(*values):
+    import numpy as np
+
+    vector = np.zeros(384, dtype=np.float32)
+    vector[:len(values)] = values
+    return vector / np.linalg.norm(vector)
+
+
+def test_nearest_finds_passages_by_vector_best_first(store):
+    for src, items in corpus():
+        vectors = {"alpine": unit(1, 0.1), "lakeside": unit(1, 0.5), "bridge": unit(0, 1), "aardvark-wire": unit(1, 0)}
+        for passage in items:
+            passage.vector = vectors.get(src.id) if passage.index == 0 else None  # the rest stored without
+        src.title_vector = unit(0.5, 0.5)
+        assert store.add_source(src, items) is True
+    hits = store.nearest(unit(1, 0), limit=3)
+    assert ids(hits) == ["aardvark-wire:0", "alpine:0", "lakeside:0"]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-3) and hits[1].score == pytest.approx(0.995, abs=2e-3)
+    assert hits[0].passage.vector is not None and hits[0].source.title_vector is not None
+    assert float(hits[0].passage.vector @ unit(1, 0)) == pytest.approx(1.0, abs=1e-3)
+    assert ids(store.nearest(unit(1, 0), limit=3, as_of="2024-05-14")) == ["aardvark-wire:0", "bridge:0"]
+    assert ids(store.nearest(unit(1, 0), limit=5, publisher="Harbour News")) == ["bridge:0"]
+    # A passage added later is found too.
+    late = Source(id="late", text=WIRE, content_hash="sha-late", publisher="Late", published_at="2024-06-01")
+    store.add_source(late, [Passage("late", 0, WIRE, 0, len(WIRE), vector=unit(1, 0.01))])
+    assert ids(store.nearest(unit(1, 0), limit=2)) == ["aardvark-wire:0", "late:0"]
+
+
+def test_both_stores_give_identical_verdicts(tmp_path, elastic_store):  # noqa: F811
+    """The same sources through the same ingest into each store: the same verdicts, confidences and evidence."""
+    from factcheck.check import check_claim
+    from factcheck.config import Config
+    from factcheck.ingest import ingest_records
+
+    from .test_check import SOURCES
+
+    sqlite_store = SqliteStore(str(tmp_path / "parity.db"))
+    try:
+        for backend in (sqlite_store, elastic_store):
+            assert ingest_records(backend, SOURCES, Config(load_demo=False)).added == len(SOURCES)
+        for claim in ("Norway and Chile held fishing quota talks in Geneva on 14 May 2024",
+                      "Norway and Chile held fishing quota talks in Lisbon on 14 May 2024",
+                      "The ministers agreed a quota of 300,000 tonnes",
+                      "The Bergen harbour festival opened on 3 June 2024",
+                      "The Moon landing was filmed in a studio in 1969"):
+            a, b = check_claim(sqlite_store, claim), check_claim(elastic_store, claim)
+            assert (a.verdict, a.confidence) == (b.verdict, b.confidence), claim
+            assert [(e.passage_id, e.stance, e.score) for e in a.evidence] == \
+                [(e.passage_id, e.stance, e.score) for e in b.evidence], claim
+    finally:
+        sqlite_store.close()

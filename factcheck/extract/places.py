@@ -97,9 +97,6 @@ def _country_names() -> dict[str, str]:
 def participant_keys(text: str, entities) -> set[str]:
     """Who or where a text is about, normalised: entity keys, plus the country of each place (a city is in its
     country, a capital stands for its government: "Beijing" = China) and of each nationality word ("Chinese")."""
-    import re
-
-    global _DEMONYM_RE
     keys = set()
     for entity in entities:
         keys.add(entity.key)
@@ -111,9 +108,15 @@ def participant_keys(text: str, entities) -> set[str]:
             kind, country = place_kind(entity.key)
             if country and kind in ("city", "country"):
                 keys.add(_country_names().get(country, country.lower()))
+    return keys | _demonym_keys(text)
+
+
+@lru_cache(maxsize=8192)
+def _demonym_keys(text: str) -> frozenset:
+    import re
+
+    global _DEMONYM_RE
     if _DEMONYM_RE is None:
         _DEMONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, DEMONYMS), key=len, reverse=True))
                                  + r")s?\b", re.I)
-    for found in _DEMONYM_RE.finditer(text):
-        keys.add(DEMONYMS[found.group(1).lower()])
-    return keys
+    return frozenset(DEMONYMS[found.group(1).lower()] for found in _DEMONYM_RE.finditer(text))

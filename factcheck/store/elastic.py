@@ -68,7 +68,10 @@ def _vector(value) -> Optional[list[float]]:
     """A vector as a JSON list, or None (a dense_vector field must not hold a zero vector)."""
     if value is None:
         return None
-    values = [float(v) for v in value]
+    import numpy as np
+
+    # At the precision the SQLite store keeps (float16), so that both stores compare claims alike.
+    values = np.asarray(value, dtype=np.float16).astype(np.float32).tolist()
     return values if any(values) else None
 
 
