@@ -32,11 +32,27 @@ from factcheck.models import VERDICTS  # noqa: E402
 SHORT = {"SUPPORTED": "SUP", "REFUTED": "REF", "CONFLICTING": "CON", "NOT_ENOUGH_EVIDENCE": "NEE"}
 
 
+def bootstrap(claims: list, predicted: dict, rounds: int = 1000, seed: int = 7) -> tuple[float, float]:
+    """2.5th and 97.5th percentiles of macro-F1 over claim sets resampled with replacement: how much the figure
+    could move with other claims of the same kind."""
+    import random
+
+    rng = random.Random(seed)
+    values = []
+    for _ in range(rounds):
+        sample = [rng.choice(claims) for _ in claims]
+        values.append(tc.scores([c.label for c in sample], [predicted[c.id][0] for c in sample])["macro_f1"])
+    values.sort()
+    return values[int(0.025 * rounds)], values[int(0.975 * rounds) - 1]
+
+
 def report(title: str, claims: list, predicted: dict, show_wrong: bool = False) -> dict:
     """Print accuracy, macro-F1, per-group, confusion, per-label, per-kind and calibration; return the scores."""
     result = tc.scores([c.label for c in claims], [predicted[c.id][0] for c in claims])
     print(f"\n== {title}: {len(claims)} claims ==")
-    print(f"accuracy {result['accuracy']:.3f}   macro-F1 {result['macro_f1']:.3f}")
+    low, high = bootstrap(claims, predicted)
+    print(f"accuracy {result['accuracy']:.3f}   macro-F1 {result['macro_f1']:.3f}   "
+          f"(95% bootstrap interval over claims {low:.3f}-{high:.3f})")
     groups = sorted({c.group for c in claims})
     if len(groups) > 1:
         print("per group:")

@@ -265,13 +265,21 @@ def collect(store, claims: list[Claim], progress=print) -> None:
 SYNTHETIC_WEIGHT = 0.5
 OTHER_PLACES = ("Lisbon", "Nairobi", "Osaka", "Toronto", "Lima")
 OTHER_PERSON = "Maria Jensen"
+OPPOSITES = {"approved": "rejected", "rejected": "approved", "won": "lost", "lost": "won", "rose": "fell",
+             "fell": "rose", "increased": "decreased", "decreased": "increased", "allowed": "banned",
+             "banned": "allowed", "accepted": "refused", "refused": "accepted", "confirmed": "denied",
+             "denied": "confirmed", "supported": "opposed", "opposed": "supported", "included": "excluded",
+             "excluded": "included", "joined": "left", "applies": "does not apply", "signed": "refused to sign"}
+OPPOSITE = re.compile(r"\b(" + "|".join(OPPOSITES) + r")\b", re.I)
+AUXILIARY = re.compile(r"\b(was|were|is|are|has|have|had|will|would)\b")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 
 
 def altered_claims(analysis) -> list[str]:
     """Copies of a claim with one slot changed - a figure (x1.5), a day (+9 days), the place where it happened,
-    a person - each of which its supporting evidence then contradicts."""
+    a person, a verb for its opposite, a negation - each of which its supporting evidence then contradicts (kept
+    only where the comparison finds the disagreement)."""
     from datetime import date, timedelta
 
     from factcheck.compare import is_locative
@@ -308,6 +316,14 @@ def altered_claims(analysis) -> list[str]:
         if entity.label == "PERSON" and OTHER_PERSON not in text:
             out.append(swap(entity.start, entity.end, OTHER_PERSON))
             break
+    opposite = OPPOSITE.search(text)
+    if opposite:
+        word = opposite.group(0)
+        other = OPPOSITES[word.lower()]
+        out.append(swap(opposite.start(), opposite.end(), other[0].upper() + other[1:] if word[0].isupper() else other))
+    auxiliary = AUXILIARY.search(text)
+    if auxiliary and not re.search(r"\b(not|never|no)\b|n't", text, re.I):
+        out.append(swap(auxiliary.end(), auxiliary.end(), " not"))
     return out
 
 
@@ -368,9 +384,15 @@ def pair_features(variant: str) -> list[str]:
     return [f for f in PAIR_FEATURES if variant == "vectors" or f not in VECTOR_FEATURES]
 
 
+# The stance model reads every comparison feature ("all"); STANCE_FEATURES may name a subset instead. Tying the
+# kinds of stated disagreement into one "strict" count was measured and not kept (bench/RESULTS.md).
+STANCE_FEATURES = os.environ.get("STANCE_FEATURES", "all").split()
+
+
 def fit_pairs(claims: list[Claim], variant: str) -> tuple[Logistic, Logistic]:
     """Steps 1 and 2 on the claims' labelled candidates."""
     names = pair_features(variant)
+    stance_names = [n for n in STANCE_FEATURES if n in names] if STANCE_FEATURES != ["all"] else names
     rows = [row for claim in claims for row in claim.rows]
     weights = [1.0 if label is not None or not own else W_UNLABELLED for _, label, own in rows]
     synthetic = [row for claim in claims for row in claim.synthetic]
@@ -382,7 +404,8 @@ def fit_pairs(claims: list[Claim], variant: str) -> tuple[Logistic, Logistic]:
     gate = _fit_logistic(x, y, names, ["other", "same_event"], C_GATE, w)
     labelled = [i for i, (_, label, _) in enumerate(rows) if label]
     ys = np.array([rows[i][1] == "refutes" for i in labelled], dtype=int)
-    stance = _fit_logistic(x[labelled], ys, names, ["supports", "conflicts"], C_STANCE, w[labelled])
+    keep = [names.index(n) for n in stance_names]
+    stance = _fit_logistic(x[labelled][:, keep], ys, stance_names, ["supports", "conflicts"], C_STANCE, w[labelled])
     return gate, stance
 
 

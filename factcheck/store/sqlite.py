@@ -350,11 +350,16 @@ class SqliteStore:
         where = "".join(" AND " + f for f in filters)
         conn = self._conn()
         scores: dict[int, float] = {}
-        if match:
+        if match and not filters:
+            # No filter on sources: rank in the full-text index alone, joining nothing (several times faster).
+            rows = conn.execute(
+                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ?"
+                " ORDER BY bm25(passages_fts), rowid LIMIT ?", (match, int(limit) * 4))
+        elif match:
             rows = conn.execute(
                 "SELECT f.rowid AS rowid, -bm25(passages_fts) AS score FROM passages_fts f"
                 " JOIN passages p ON p.rowid = f.rowid JOIN sources s ON s.id = p.source_id"
-                f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts) LIMIT ?",
+                f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts), f.rowid LIMIT ?",
                 (match, *params, int(limit) * 4))
             scores = {r["rowid"]: r["score"] for r in rows}
         if keys:
