@@ -182,23 +182,39 @@ def _words(text: str) -> str:
 
 def independent_sources(assessed: list[Assessed]) -> None:
     """Group passages by the voice they speak with: one publisher (or one source when it has none) is one
-    voice, and a sentence reprinted by several outlets (a wire copy) joins its first printing's group."""
-    order = sorted(assessed, key=lambda a: -max(a.supports, a.conflicts))
+    voice, and a sentence reprinted by several outlets (a wire copy) joins its first printing's voice, with every
+    other passage of either publisher (the groups are closed under both relations)."""
+    order = sorted(assessed, key=lambda a: (-max(a.supports, a.conflicts), a.comparison.hit.passage.id))
     words = [_words(a.comparison.hit.passage.text) for a in order]
     vectors = [a.comparison.hit.passage.vector for a in order]
-    representatives: list[int] = []  # the first passage of each voice, by position in `order`
+    parent = list(range(len(order)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(i: int, j: int) -> None:
+        i, j = root(i), root(j)
+        if i != j:
+            parent[max(i, j)] = min(i, j)  # the strongest passage names the group
+
+    first_of: dict[str, int] = {}
     for i, a in enumerate(order):
         source = a.comparison.hit.source
-        a.group = "publisher:" + (source.publisher or "").strip().lower() if source.publisher \
-            else "source:" + source.id
-        for r in representatives:
-            if order[r].group != a.group and (words[r] == words[i] or (
-                    vectors[r] is not None and vectors[i] is not None
-                    and float(np.dot(vectors[r], vectors[i])) >= WIRE_COPY)):
-                a.group = order[r].group
-                break
-        else:
-            representatives.append(i)
+        voice = "publisher:" + source.publisher.strip().lower() if source.publisher else "source:" + source.id
+        join(i, first_of.setdefault(voice, i))
+        a.group = voice
+    for i in range(len(order)):
+        for j in range(i):
+            if root(i) != root(j) and (words[i] == words[j] or (
+                    vectors[i] is not None and vectors[j] is not None
+                    and float(np.dot(vectors[i], vectors[j])) >= WIRE_COPY)):
+                join(i, j)
+    names = [order[root(i)].group for i in range(len(order))]
+    for a, name in zip(order, names):
+        a.group = name
 
 
 VERDICT_FEATURES = ("supported", "refuted", "conflicting", "unsupported")
@@ -284,7 +300,11 @@ def reason(a: Assessed, unresolved_claim_date: bool = False) -> str:
         detail = ", ".join(dict.fromkeys(c.matches))
         text = f"the source reports the same: {detail}" if detail else "the source reports the same"
         text += f" ({c.shared} key words shared)" if c.shared else ""
-        text += "".join("; it " + gap for gap in c.gaps if gap.startswith("gives a range"))
+        # What it leaves unconfirmed is said too: a passage of the claim's event may support it without stating
+        # all of it (a range, a figure or date it does not give).
+        ranged = any(gap.startswith("gives a range") for gap in c.gaps)
+        text += "".join("; it " + gap for gap in c.gaps if gap.startswith(("gives a range", "does not confirm the date"))
+                        or (gap.startswith("does not confirm") and not ranged))
         if c.forecast:
             text += "; it announces a plan or forecast rather than reporting what happened"
         if unresolved_claim_date:

@@ -165,9 +165,15 @@ def test_a_sentence_without_the_figures_is_not_completed_from_its_context(store)
     result = check_claim(store, "Organisers said 400,000 kroner of the 2 million kroner raised went to the Bergen "
                                 "lifeboat crews")
     by_sentence = {e.sentence: e for e in result.evidence}
-    assert by_sentence["Organisers said 400,000 kroner went to the lifeboat service."].stance == "supports"
+    figures = by_sentence["Organisers said 400,000 kroner went to the lifeboat service."]
+    assert figures.stance == "supports" and "400,000" in figures.reason
+    # The next sentence names the crews but none of the figures: they are not taken from the sentence before it,
+    # and it says so.
     thanked = by_sentence.get("The Bergen lifeboat crews thanked the festival.")
-    assert thanked is None or thanked.stance != "supports"
+    if thanked is not None:
+        assert "in the text before it" not in thanked.reason
+        assert "does not confirm 400,000" in thanked.reason
+        assert thanked.score < figures.score
 
 
 # -- the three steps, one at a time ------------------------------------------------------------------------

@@ -6,14 +6,26 @@ import pytest
 from factcheck.learned import Logistic, checker_model, events_model, model_meta
 
 
-def _fit(x, y, names, classes):
+def _fit(x, y, names, classes, positive=()):
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import train_checker
 
-    return train_checker._fit_logistic(x, y, names, classes, 1.0)
+    return train_checker._fit_logistic(x, y, names, classes, 1.0, positive=positive)
+
+
+def test_a_bounded_feature_never_lowers_the_probability_and_the_others_are_sklearns_fit():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 3))
+    y = (x[:, 0] - 1.5 * x[:, 1] + 0.5 * rng.normal(size=600) > 0).astype(int)   # f2 lowers the odds
+    free = _fit(x, y, ["f1", "f2", "f3"], ["no", "yes"])
+    bounded = _fit(x, y, ["f1", "f2", "f3"], ["no", "yes"], positive=("f2",))
+    assert free.coef[0][1] < -0.5
+    assert bounded.coef[0][1] == pytest.approx(0.0, abs=1e-6)
+    unbounded_too = _fit(x, y, ["f1", "f2", "f3"], ["no", "yes"], positive=("f1",))  # bound not active
+    assert np.allclose(unbounded_too.coef, free.coef, rtol=1e-2)
 
 
 @pytest.mark.parametrize("classes", [["no", "yes"], ["a", "b", "c", "d"]])

@@ -406,7 +406,7 @@ def test_verdict_page_has_both_kinds_of_evidence_and_a_timeline_strip(client, li
     assert 'class="evidence conflicts"' in conflicts and "Valley Times" in conflicts
     assert '<mark class="conflict" title="date">10 March 2024</mark>' in html
     strip = html.split('id="h-strip"', 1)[1]
-    assert 'class="at-claim conflict"' in strip and "<strong>claim's date</strong>" in strip
+    assert 'class="at-claim claim-event conflict"' in strip and "<strong>claim's date</strong>" in strip
     assert "sources disagree" in strip
 
 

@@ -361,6 +361,7 @@ class SqliteStore:
                 " JOIN passages p ON p.rowid = f.rowid JOIN sources s ON s.id = p.source_id"
                 f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts), f.rowid LIMIT ?",
                 (match, *params, int(limit) * 4))
+        if match:
             scores = {r["rowid"]: r["score"] for r in rows}
         if keys:
             marks = ",".join("?" * len(keys))
