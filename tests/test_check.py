@@ -72,8 +72,6 @@ def store(tmp_path_factory):
     ("Chile signed the subsidies protocol", "REFUTED", ["not"]),
     ("The delegation was led by Norwegian minister Ola Berg", "SUPPORTED", ["Ola Berg"]),
     ("The Moon landing was filmed in a studio in 1969", "NOT_ENOUGH_EVIDENCE", []),
-    # Who won: "X defeated Y" contradicts "Y won".
-    ("Nordic Ferries won the Bergen ferry contract", "REFUTED", ["defeated Nordic Ferries"]),
     # Who said it: the quoted words are the mayor's, not the claim's speaker's.
     ("Harbour director Anders Lund said 'We will not raise the harbour fees this year.'", "REFUTED",
      ["Ingrid Olsen", "Anders Lund"]),
@@ -83,12 +81,12 @@ def store(tmp_path_factory):
      ["Kari Berg and Ola Dahl as negotiators"]),
     # Opposite words: the sentence exempts what the claim says the rule applies to (British spelling too).
     ("The harbour speed limit applies to ferries used for passenger transport", "REFUTED", ["exempting"]),
-    # A value inside the range a source gives is allowed by it but not confirmed (news-dev DC51: "between €30
-    # billion and €50 billion" against "€50 billion" is a disagreement between sources); one outside conflicts.
-    ("The Bergen to Stavanger ferry crossing takes 45 minutes", "NOT_ENOUGH_EVIDENCE", []),
+    # A value inside the range a source gives is allowed by it, and the reason says it does not confirm the exact
+    # figure (the learned verdict counts such a source as support); one outside the range conflicts.
+    ("The Bergen to Stavanger ferry crossing takes 45 minutes", "SUPPORTED", ["does not confirm it"]),
     ("The Bergen to Stavanger ferry crossing takes 90 minutes", "REFUTED", ["90 minutes"]),
     # Both ends of a range that holds one claimed value are that quantity, not rivals for the claim's other number.
-    ("25 of the harbour's 60 cranes are electric", "NOT_ENOUGH_EVIDENCE", []),
+    ("25 of the harbour's 60 cranes are electric", "SUPPORTED", ["allows the claim's figure"]),
     ("25 of the harbour's 80 cranes are electric", "REFUTED", ["the source gives 60"]),
     # A country given a hyphenated role that the sentence states another country holds (news-dev DC35).
     ("Denmark was one of the co-hosts of the Arctic fisheries conference in Tromsø", "REFUTED",
@@ -109,6 +107,17 @@ def test_verdicts_and_reasons(store, claim, verdict, reason_parts):
     for part in reason_parts:
         assert any(part in e.reason for e in decisive), [e.reason for e in decisive]
     assert 0.0 <= result.confidence <= 1.0
+
+
+def test_who_won_is_read_from_who_defeated_whom(store):
+    # "X defeated Y" contradicts "Y won" and confirms "X won". With a single source whose event word differs
+    # ("defeated" / "won") the learned verdict may stay NOT_ENOUGH_EVIDENCE, but it never supports the loser.
+    loser = check_claim(store, "Nordic Ferries won the Bergen ferry contract")
+    assert loser.verdict in ("REFUTED", "NOT_ENOUGH_EVIDENCE")
+    assert any(e.stance == "conflicts" and "defeated Nordic Ferries" in e.reason for e in loser.evidence)
+    winner = check_claim(store, "Fjord Lines won the Bergen ferry contract")
+    assert winner.verdict == "SUPPORTED"
+    assert not any(e.stance == "conflicts" for e in winner.evidence)
 
 
 def test_evidence_carries_offsets_into_the_source(store):
