@@ -75,7 +75,10 @@ def report(title: str, claims: list, predicted: dict, show_wrong: bool = False) 
             right = sum(c.label == predicted[c.id][0] for c in subset)
             print(f"  {kind:<14} {right:>3}/{len(subset):<3} {right / len(subset):.2f}")
     cal = tc.calibration([(c.label, *predicted[c.id]) for c in claims])
-    print(f"calibration: Brier score {cal['brier']:.3f} (four labels; always-uniform 0.75)")
+    if any(predicted[c.id][2] for c in claims):
+        print(f"calibration: Brier score {cal['brier']:.3f} (four labels; always-uniform 0.75)")
+    else:  # a served verdict carries the probability of its own label only
+        print("calibration (no Brier score: a served verdict carries only its own label's probability)")
     for b in cal["bins"]:
         print(f"  confidence {b['range']}: n {b['n']:>4}  mean confidence {b['confidence']:.2f}  "
               f"accuracy {b['accuracy']:.2f}")
