@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from factcheck import api
+from factcheck.api import checks as api_checks
 from factcheck.models import STANCES, VERDICTS
 from factcheck.store import StoreUnavailable
 
@@ -156,7 +156,7 @@ def test_unexpected_error_is_500_problem_without_internals(client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(api, "check_claim", broken)
+    monkeypatch.setattr(api_checks, "check_claim", broken)
     response = post_check(client, {"claim": GENEVA_CLAIM})
     body = assert_problem(response, 500)
     assert "secret internals" not in response.get_data(as_text=True)

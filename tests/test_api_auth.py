@@ -147,13 +147,13 @@ def test_rate_limit_is_429_with_retry_after(tmp_path):
 @pytest.mark.parametrize("text, expected", [("120/minute", (120, 60.0)), ("10/second", (10, 1.0)),
                                             ("5000/hour", (5000, 3600.0)), ("0", None), ("off", None)])
 def test_parse_rate(text, expected):
-    from factcheck.api_auth import parse_rate
+    from factcheck.api.auth import parse_rate
 
     assert parse_rate(text) == expected
 
 
 def test_bad_rate_setting_is_refused():
-    from factcheck.api_auth import parse_rate
+    from factcheck.api.auth import parse_rate
 
     with pytest.raises(ValueError, match="FACTCHECK_RATE_LIMIT"):
         parse_rate("lots")

@@ -3,7 +3,9 @@ import re
 
 import pytest
 
-from factcheck import create_app, web
+from factcheck import create_app
+from factcheck.web import checks as web_checks
+from factcheck.web.shared import sentence_segments
 from factcheck.store import StoreUnavailable
 
 from .conftest import post_form
@@ -179,7 +181,7 @@ def test_unexpected_error_is_a_plain_500_page(client, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals <script>")
 
-    monkeypatch.setattr(web, "check_claim", broken)
+    monkeypatch.setattr(web_checks, "check_claim", broken)
     response = post_form(client, "/check", {"claim": GENEVA_CLAIM})
     assert response.status_code == 500
     html = html_of(response)
@@ -214,7 +216,7 @@ def test_config_dict_overrides_and_rejects_unknown_fields(tmp_path):
 
 
 def test_sentence_segments_marks_highlights_and_skips_bad_spans():
-    segments = web.sentence_segments("Met in Geneva on Tuesday.", [
+    segments = sentence_segments("Met in Geneva on Tuesday.", [
         {"start": 7, "end": 13, "kind": "place", "role": "match"},
         {"start": 10, "end": 20, "kind": "date", "role": "conflict"},  # overlaps: skipped
         {"start": 17, "end": 24, "kind": "date", "role": "conflict"},

@@ -1,4 +1,5 @@
-"""Log-in, session cookies, CSRF tokens and role checks for the HTML pages.
+"""Session cookies, CSRF tokens, log-in throttling and role checks for the HTML pages (the log-in and log-out
+pages themselves are in login.py).
 
 A session names the account and the account's session version (see users.py); a session whose version is not
 the account's current one (after a log-out, a new password, disabling) or whose account is gone or disabled is
@@ -12,13 +13,12 @@ import secrets
 import time
 from functools import wraps
 from typing import Optional
-from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from . import users
-from .web import bp, error_page
+from .. import users
+from .shared import bp, error_page
 
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -100,7 +100,8 @@ def _setup(state) -> None:
                                                                config.login_limit_address)
 
 
-def _admin_db() -> str:
+def admin_db() -> str:
+    """The path of the accounts database."""
     return current_app.extensions["factcheck_config"].admin_db
 
 
@@ -110,7 +111,7 @@ def current_user() -> Optional[users.User]:
     or gone, and then the cookie is cleared."""
     if "user" not in g:
         name = session.get("user")
-        user = users.get_user(_admin_db(), name) if name else None
+        user = users.get_user(admin_db(), name) if name else None
         if user is not None and (user.disabled or session.get("sv") != user.session_version):
             user = None
         if name and user is None:
@@ -167,56 +168,3 @@ def require(permission: str):
 def forbidden(detail: str):
     """The 403 page, with a log-in link."""
     return error_page(403, "Forbidden", detail, login_link=True)
-
-
-def _safe_next(target: Optional[str]) -> str:
-    """Only local paths are followed after log-in (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("web.index")
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else url_for("web.index")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    """Log-in form for fact-checkers and editors."""
-    next_url = request.values.get("next", "")
-    if request.method == "GET":
-        return render_template("login.html", next_url=next_url, username="", error=None)
-    username = request.form.get("username", "").strip()
-    throttle: LoginThrottle = current_app.extensions["factcheck_login_throttle"]
-    wait, which = throttle.wait(username, request.remote_addr)
-    if wait:
-        whose = "for this account" if which == "account" else "from your address"
-        minutes = f"{math.ceil(wait / 60)} minute{'s' if wait > 60 else ''}" if wait >= 60 else f"{wait} seconds"
-        response = current_app.make_response((render_template(
-            "login.html", next_url=next_url, username=username,
-            error=f"Too many failed log-ins {whose}. Try again in {minutes}."), 429))
-        response.headers["Retry-After"] = str(wait)
-        return response
-    user = users.authenticate(_admin_db(), username, request.form.get("password", ""))
-    if user is None:
-        throttle.failed(username, request.remote_addr)
-        return render_template("login.html", next_url=next_url, username=username,
-                               error="Wrong username or password."), 401
-    if user.disabled:
-        return render_template("login.html", next_url=next_url, username=username,
-                               error="This account is disabled; ask an administrator."), 403
-    session.clear()  # a new session (and CSRF token) at log-in: no fixation
-    session["user"] = user.username
-    session["sv"] = user.session_version
-    csrf_token()
-    return redirect(_safe_next(next_url))
-
-
-@bp.post("/logout")
-def logout():
-    """End the session, and every other session of the account (a copied cookie included)."""
-    user = current_user()
-    if user is not None:
-        try:
-            users.end_sessions(_admin_db(), user.username)
-        except users.UserError:  # deleted meanwhile: nothing left to end
-            pass
-    session.clear()
-    return redirect(url_for("web.index"))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from flask import current_app, render_template, request
 
-from .ingest import SUPPORTED_SUFFIXES, IngestError, IngestReport, ingest_items, ingest_records, is_url, iter_path, \
+from ..ingest import SUPPORTED_SUFFIXES, IngestError, IngestReport, ingest_items, ingest_records, is_url, iter_path, \
     iter_url
-from .models import Passage, Source
-from .schemas import make_cursor
-from .store.base import MAX_OFFSET, source_position
-from .web import _store, bp, error_page, list_paging
-from .web_auth import require
+from ..models import Passage, Source
+from ..schemas import make_cursor
+from ..store.base import MAX_OFFSET, source_position
+from .auth import require
+from .shared import bp, error_page, list_paging, store
 
 PAGE_SIZE = 20
 ENTITY_LABELS = {"PERSON": "People", "PLACE": "Places", "ORG": "Organisations", "OTHER": "Other names"}
@@ -26,7 +26,7 @@ def sources():
     q = request.args.get("q", "").strip()[:500]
     publisher = request.args.get("publisher", "").strip()[:300]
     page, offset, after = list_paging(PAGE_SIZE)
-    items = _store().list_sources(query=q or None, publisher=publisher or None, limit=PAGE_SIZE + 1,
+    items = store().list_sources(query=q or None, publisher=publisher or None, limit=PAGE_SIZE + 1,
                                   offset=offset, after=after)
     next_cursor = make_cursor(source_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
     return render_template("sources.html", items=items[:PAGE_SIZE], q=q, publisher=publisher, page=page,
@@ -80,11 +80,11 @@ def source_blocks(source: Source, passages: list[Passage]) -> list[dict]:
 @bp.get("/sources/<source_id>")
 def source_page(source_id: str):
     """One source: its text with dates, entities, numbers and claims highlighted, and what was extracted."""
-    store = _store()
-    source = store.get_source(source_id)
+    the_store = store()
+    source = the_store.get_source(source_id)
     if source is None:
         return error_page(404, "Not Found", "There is no source with that id.")
-    passages = store.get_passages(source_id)
+    passages = the_store.get_passages(source_id)
     entities: dict[str, dict[str, str]] = {}
     for passage in passages:
         for entity in passage.entities:
@@ -99,7 +99,7 @@ def source_page(source_id: str):
 @bp.get("/sources/<source_id>/versions/<int:version>")
 def source_version_page(source_id: str, version: int):
     """An earlier version of a source, its text as it was stored."""
-    versions = _store().source_versions(source_id)
+    versions = store().source_versions(source_id)
     for newer, older in zip(versions, versions[1:]):
         if older.version == version:
             return render_template("source_version.html", version=older, superseded_at=newer.ingested_at)
@@ -138,7 +138,7 @@ def _ingest_upload(upload) -> IngestReport:
     with tempfile.TemporaryDirectory(prefix="factcheck-upload-") as folder:
         path = Path(folder) / ("upload" + suffix)
         upload.save(path)
-        return ingest_items(_store(), iter_path(path, _config(), item=name), _config())
+        return ingest_items(store(), iter_path(path, _config(), item=name), _config())
 
 
 def _ingest_text(values: dict) -> IngestReport:
@@ -147,7 +147,7 @@ def _ingest_text(values: dict) -> IngestReport:
         report = IngestReport()
         report.add_error("pasted text", "text is empty: paste the article's text")
         return report
-    return ingest_records(_store(), [record], _config())
+    return ingest_records(store(), [record], _config())
 
 
 def _ingest_url(url: str) -> IngestReport:
@@ -155,7 +155,7 @@ def _ingest_url(url: str) -> IngestReport:
         report = IngestReport()
         report.add_error(url or "URL", "give an http:// or https:// address")
         return report
-    return ingest_items(_store(), iter_url(url, _config()), _config())
+    return ingest_items(store(), iter_url(url, _config()), _config())
 
 
 @bp.post("/sources/new")
@@ -186,7 +186,7 @@ def add_source():
             "source_new.html", values=values, report=report, mode=mode, added=[], suffixes=SUPPORTED_SUFFIXES), 503))
         response.headers["Retry-After"] = "5"
         return response
-    added = [s for s in (_store().get_source(i) for i in report.added_ids) if s is not None]
+    added = [s for s in (store().get_source(i) for i in report.added_ids) if s is not None]
     status = 200 if (report.added or report.updated or report.unchanged) else 422
     return render_template("source_new.html", values=values if status != 200 else {}, report=report, mode=mode,
                            added=added, suffixes=SUPPORTED_SUFFIXES), status

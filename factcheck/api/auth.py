@@ -18,8 +18,9 @@ from typing import Optional
 
 from flask import current_app, g, request
 
-from . import jsonsafe, keys
-from .roles import allowed
+from .. import jsonsafe, keys
+from ..roles import allowed
+from .shared import problem
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$", re.IGNORECASE)
 _PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
@@ -82,8 +83,6 @@ class RateLimiter:
 
 
 def _unauthorized(detail: str, error: str):
-    from .api import problem
-
     return problem(401, detail, title="Unauthorized",
                    headers={"WWW-Authenticate": f'Bearer realm="factcheck", error="{error}"'})
 
@@ -103,8 +102,6 @@ def _local_caller() -> bool:
 
 def authenticate() -> "Caller | object":
     """The Caller, or the 401/403 problem response."""
-    from .api import problem
-
     config = current_app.extensions["factcheck_config"]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -129,8 +126,6 @@ def requires(permission: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
-            from .api import problem
-
             caller = authenticate()
             if not isinstance(caller, Caller):
                 return caller

@@ -13,11 +13,11 @@ from flask import request, url_for
 from flask_smorest import Blueprint
 from werkzeug.routing import BuildError
 
-from . import review as workflow
-from . import schemas as s
-from .api import API_PREFIX, decode_cursor, json_response, page, problem, publish, store, validation_problem
-from .api_auth import current_caller, requires
-from .store.base import NotFound, VersionConflict, review_position
+from .. import review as workflow
+from .. import schemas as s
+from ..store.base import NotFound, VersionConflict, review_position
+from .auth import current_caller, requires
+from .shared import API_PREFIX, decode_cursor, json_response, page, problem, publish, store, validation_problem
 
 bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
                description="The editors' review queue and published ClaimReviews.")

@@ -9,7 +9,7 @@ from flask import Blueprint as FlaskBlueprint
 from flask import current_app, send_from_directory, url_for
 from flask_smorest import Api
 
-from . import schemas as s
+from .. import schemas as s
 
 PROBLEM_JSON = "application/problem+json"
 

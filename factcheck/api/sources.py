@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import g, url_for
 from flask_smorest import Blueprint
 
-from . import schemas as s
-from .api import (API_PREFIX, config, decode_cursor, json_response, page, problem, store, validation_problem,
+from .. import schemas as s
+from ..ingest import IngestError, save_source, validate_record
+from ..store.base import StoreError, StoreUnavailable, source_position
+from ..timeline import build_timeline
+from .auth import requires
+from .shared import (API_PREFIX, config, decode_cursor, json_response, page, problem, store, validation_problem,
                   value_error_problem)
-from .api_auth import requires
-from .ingest import IngestError, save_source, validate_record
-from .store.base import StoreError, StoreUnavailable, source_position
-from .timeline import build_timeline
 
 bp = Blueprint("sources", __name__, url_prefix=API_PREFIX,
                description="Ingest sources, read them with what was extracted, list and search them; timelines.")
@@ -30,7 +30,7 @@ def _ingest_one(raw) -> dict:
     """The item's outcome: {"id", "status", "version"?, "errors"?}; status "added", "updated" (different content
     under a stored id: stored as a new version, the old one kept), "unchanged" or "failed" with
     {field: [reason]}."""
-    from .extract import extract_passages
+    from ..extract import extract_passages
 
     try:
         source = validate_record(raw, config())

@@ -7,9 +7,10 @@ from typing import Optional
 from flask import jsonify, render_template, request
 from marshmallow import ValidationError
 
-from .schemas import IsoDay
-from .timeline import build_timeline
-from .web import bp
+from ..api.shared import validation_problem
+from ..schemas import IsoDay
+from ..timeline import build_timeline
+from .shared import bp, store
 
 FILTER_LABELS = {"from": "From", "to": "To", "as_of": "As of"}
 # Which heading an event sits under: its own value for day/month/year; the enclosing month or year otherwise.
@@ -37,15 +38,9 @@ def _filters() -> tuple[dict, dict]:
 def _timeline(values: dict) -> Optional[dict]:
     if not (values["q"] or values["entity"]):
         return None
-    return build_timeline(_store(), query=values["q"] or None, entity=values["entity"].lower() or None,
+    return build_timeline(store(), query=values["q"] or None, entity=values["entity"].lower() or None,
                           date_from=values["from"] or None, date_to=values["to"] or None,
                           as_of=values["as_of"] or None)
-
-
-def _store():
-    from .web import _store as store
-
-    return store()
 
 
 def _group_heading(event: dict) -> tuple[str, str]:
@@ -135,8 +130,6 @@ def timelinejs(timeline: dict) -> dict:
 @bp.get("/timeline.json")
 def timeline_json():
     """The same timeline as TimelineJS3 JSON."""
-    from .api import validation_problem
-
     values, errors = _filters()
     if errors or not (values["q"] or values["entity"]):
         detail = errors or {"q": "Give q (words) and/or entity."}

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_smorest import Blueprint
 
-from . import schemas as s
-from . import webhooks
-from .api import API_PREFIX, config, json_response, problem, validation_problem
-from .api_auth import requires
+from .. import schemas as s
+from .. import webhooks
+from .auth import requires
+from .shared import API_PREFIX, config, json_response, problem, validation_problem
 
 bp = Blueprint("webhooks", __name__, url_prefix=API_PREFIX,
                description="Signed HTTP callbacks on check.completed and review.published (admin keys).")

@@ -5,13 +5,12 @@ from typing import Optional
 
 from flask import redirect, render_template, request, url_for
 
-from . import review as workflow
-from .models import REVIEW_STATUSES, VERDICTS, Review
-from .schemas import make_cursor
-from .store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
-from .web import (VERDICT_LABELS, _store, bp, claimreview_script, error_page, list_paging,
-                  sentence_segments)
-from .web_auth import current_user, require
+from .. import review as workflow
+from ..models import REVIEW_STATUSES, VERDICTS, Review
+from ..schemas import make_cursor
+from ..store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
+from .auth import current_user, require
+from .shared import VERDICT_LABELS, bp, claimreview_script, error_page, list_paging, sentence_segments, store
 
 PAGE_SIZE = 25
 FORM_FIELDS = ("status", "rating", "explanation", "claimant", "appearance", "note")
@@ -25,7 +24,7 @@ def flag_check(check_id: str):
     """Put a saved check in the editors' queue."""
     note = request.form.get("note", "")
     try:
-        workflow.flag(_store(), check_id, by=current_user().username, note=note or None)
+        workflow.flag(store(), check_id, by=current_user().username, note=note or None)
     except NotFound:
         return error_page(404, "Not Found", "There is no saved check with that id.")
     except workflow.ReviewError as exc:
@@ -44,7 +43,7 @@ def reviews():
         filters["verdict"] = ""
     assignee = current_user().username if filters["assignee"] == "me" else filters["assignee"]
     page, offset, after = list_paging(PAGE_SIZE)
-    items = _store().list_reviews(status=filters["status"] or None, verdict=filters["verdict"] or None,
+    items = store().list_reviews(status=filters["status"] or None, verdict=filters["verdict"] or None,
                                   assignee=assignee or None, limit=PAGE_SIZE + 1, offset=offset, after=after)
     next_cursor = make_cursor(review_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
     return render_template("reviews.html", items=items[:PAGE_SIZE], filters=filters, page=page,
@@ -53,12 +52,12 @@ def reviews():
 
 
 def _load(review_id: str) -> Optional[Review]:
-    return _store().get_review(review_id)
+    return store().get_review(review_id)
 
 
 def _review_page(review: Review, *, form: Optional[dict] = None, errors: Optional[dict] = None,
                  conflict: bool = False, status: int = 200, saved: bool = False):
-    verdict = _store().get_check(review.check_id)
+    verdict = store().get_check(review.check_id)
     groups = {"supports": [], "conflicts": [], "related": []}
     for item in (verdict.evidence if verdict else []):
         groups.setdefault(item.stance, []).append(item)
@@ -108,7 +107,7 @@ def update_review(review_id: str):
     if request.form.get("action") == "publish":
         changes["status"] = "published"
     try:
-        workflow.update(_store(), review_id, changes, by=current_user().username, expected_version=version)
+        workflow.update(store(), review_id, changes, by=current_user().username, expected_version=version)
     except VersionConflict:
         # Keep everything typed; show the review as it is now, and base a new save on its current version.
         return _review_page(_load(review_id), form=form, conflict=True, status=409)
@@ -132,7 +131,7 @@ def assign_review(review_id: str):
     if review.status == "pending":
         changes["status"] = "in_review"
     try:
-        workflow.update(_store(), review_id, changes, by=current_user().username,
+        workflow.update(store(), review_id, changes, by=current_user().username,
                         expected_version=version if version is not None else -1)
     except VersionConflict:
         return error_page(409, "Conflict", "Someone else changed this review since you loaded the page; reload "
