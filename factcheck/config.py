@@ -90,6 +90,12 @@ class Config:
     login_limit_account: str = "5/minute;20/hour"
     # FACTCHECK_LOGIN_LIMIT_ADDRESS: failed web log-ins allowed per client address (any account names)
     login_limit_address: str = "20/minute;100/hour"
+    # FACTCHECK_PUBLISHER_NAME: the organisation publishing the reviews (ClaimReview author), e.g. "Example News"
+    publisher_name: str = "factcheck"
+    # FACTCHECK_PUBLISHER_URL: its home page (http(s)); left out of the ClaimReview when unset
+    publisher_url: str | None = None
+    # FACTCHECK_PUBLISHER_LOGO: the http(s) URL of its logo image; left out when unset
+    publisher_logo: str | None = None
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -112,4 +118,7 @@ class Config:
             cookie_secure=_cookie_secure(os.environ.get("FACTCHECK_COOKIE_SECURE")),
             login_limit_account=os.environ.get("FACTCHECK_LOGIN_LIMIT_ACCOUNT") or "5/minute;20/hour",
             login_limit_address=os.environ.get("FACTCHECK_LOGIN_LIMIT_ADDRESS") or "20/minute;100/hour",
+            publisher_name=os.environ.get("FACTCHECK_PUBLISHER_NAME") or "factcheck",
+            publisher_url=os.environ.get("FACTCHECK_PUBLISHER_URL") or None,
+            publisher_logo=os.environ.get("FACTCHECK_PUBLISHER_LOGO") or None,
         )

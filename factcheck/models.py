@@ -210,7 +210,9 @@ class Review:
     rating: Optional[str] = None  # the editor's verdict label (SUPPORTED, REFUTED, ...)
     explanation: Optional[str] = None
     claimant: Optional[str] = None  # who made the claim, for the ClaimReview's itemReviewed.author
-    appearance: Optional[str] = None  # a URL where the claim appeared
+    appearance: Optional[str] = None  # a URL where the claim first appeared
+    claim_date: Optional[str] = None  # the ISO day the claim was made (ClaimReview itemReviewed.datePublished)
+    claimant_type: Optional[str] = None  # "Person" or "Organization": what the claimant is
     notes: list[dict] = field(default_factory=list)  # {"at", "by", "text"}
     audit: list[dict] = field(default_factory=list)  # {"at", "by", "action", "changes": {field: [old, new]}}
     version: int = 1

@@ -3,7 +3,7 @@ as schema.org ClaimReview. Pure domain code over the Store protocol; the web and
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Optional
 
 from .models import REVIEW_STATUSES, VERDICTS, Review, Verdict
@@ -18,7 +18,8 @@ TRANSITIONS = {
     "dismissed": {"pending", "in_review"},
     "published": set(),
 }
-EDITABLE = ("status", "assignee", "rating", "explanation", "claimant", "appearance")
+EDITABLE = ("status", "assignee", "rating", "explanation", "claimant", "claimant_type", "appearance", "claim_date")
+CLAIMANT_TYPES = ("Person", "Organization")
 MAX_TEXT = 5000
 
 # The rating scale of the published ClaimReview: 1 (worst, false) to 5 (best, true).
@@ -79,6 +80,13 @@ def web_address(value: Optional[str]) -> bool:
     return isinstance(value, str) and _WEB_ADDRESS.match(value) is not None
 
 
+def _iso_day(value: str) -> bool:
+    try:
+        return len(value) == 10 and date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
 def _text(field: str, value) -> Optional[str]:
     if value is None:
         return None
@@ -103,6 +111,10 @@ def apply_changes(review: Review, changes: dict, by: str) -> Review:
            for field in EDITABLE if field in changes}
     if "rating" in new and new["rating"] is not None and new["rating"] not in VERDICTS:
         raise ReviewError("rating", "must be one of " + ", ".join(VERDICTS))
+    if new.get("claimant_type") is not None and new["claimant_type"] not in CLAIMANT_TYPES:
+        raise ReviewError("claimant_type", "must be Person or Organization")
+    if new.get("claim_date") is not None and not _iso_day(new["claim_date"]):
+        raise ReviewError("claim_date", "must be a day such as 2024-05-14")
     if new.get("appearance") is not None and not web_address(new["appearance"]):
         raise ReviewError("appearance", "must be the http:// or https:// address where the claim appeared")
     status = new.get("status", review.status)
@@ -147,29 +159,45 @@ def update(store: Store, review_id: str, changes: dict, by: str, expected_versio
     return store.update_review(apply_changes(review, changes, by), expected_version)
 
 
-def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: str = "factcheck") -> dict:
-    """schema.org ClaimReview JSON-LD for a published review."""
+def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: Optional[dict] = None) -> dict:
+    """schema.org ClaimReview JSON-LD for a published review.
+
+    `publisher` is the organisation publishing it ({"name", "url"?, "logo"?}, from the configuration). The
+    claim's own date (`itemReviewed.datePublished`) is the day the claim was made as the editor gave it (or the
+    check's claim date), never the day of the check; an unknown date or claimant is left out, not invented.
+    """
     if review.status != "published":
         raise ReviewError("status", "only a published review has a ClaimReview")
     value, name = RATINGS[review.rating]
+    publisher = publisher or {"name": "factcheck"}
+    author = {"@type": "Organization", "name": publisher.get("name") or "factcheck"}
+    if web_address(publisher.get("url")):
+        author["url"] = publisher["url"]
+    if web_address(publisher.get("logo")):
+        author["logo"] = {"@type": "ImageObject", "url": publisher["logo"]}
+    item: dict = {"@type": "Claim"}
+    if review.claimant:
+        item["author"] = {"@type": review.claimant_type if review.claimant_type in CLAIMANT_TYPES else "Person",
+                          "name": review.claimant}
+    claim_day = review.claim_date or verdict.claim_date
+    if claim_day:
+        item["datePublished"] = claim_day
     # Only web addresses are published (a value stored before they were checked is left out).
-    appearance = [{"@type": "CreativeWork", "url": review.appearance}] if web_address(review.appearance) else [
-        {"@type": "CreativeWork", "url": e.url} for e in verdict.evidence if web_address(e.url)][:1]
+    if web_address(review.appearance):
+        item["firstAppearance"] = {"@type": "CreativeWork", "url": review.appearance}
+        item["appearance"] = [{"@type": "CreativeWork", "url": review.appearance}]
+    else:
+        item["appearance"] = [{"@type": "CreativeWork", "url": e.url} for e in verdict.evidence
+                              if web_address(e.url)][:1]
     return {
         "@context": "https://schema.org",
         "@type": "ClaimReview",
         "url": url,
         "claimReviewed": review.claim,
         "datePublished": (review.published_at or "")[:10],
-        "author": {"@type": "Organization", "name": publisher},
+        "author": author,
         "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": 5, "worstRating": 1,
                          "alternateName": name, **({"ratingExplanation": review.explanation}
                                                     if review.explanation else {})},
-        "itemReviewed": {
-            "@type": "Claim",
-            "author": {"@type": "Person" if review.claimant else "Organization",
-                       "name": review.claimant or "unknown"},
-            "datePublished": verdict.claim_date or (verdict.created_at or "")[:10],
-            "appearance": appearance,
-        },
+        "itemReviewed": item,
     }

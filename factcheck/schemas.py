@@ -380,6 +380,9 @@ class ReviewPatchSchema(Schema):
     rating = fields.String(allow_none=True, validate=validate.OneOf(VERDICTS))
     explanation = fields.String(allow_none=True, validate=validate.Length(max=5000))
     claimant = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    claimant_type = fields.String(allow_none=True, validate=validate.OneOf(["Person", "Organization"]),
+                                  metadata={"description": "what the claimant is (ClaimReview itemReviewed.author)"})
+    claim_date = IsoDay(allow_none=True, metadata={"description": "the day the claim was made"})
     appearance = fields.String(allow_none=True, validate=[
         validate.Length(max=2048),
         validate.Regexp(f"^$|{WEB_ADDRESS}", error="Give the http:// or https:// address where the claim appeared "
@@ -398,6 +401,8 @@ class ReviewSchema(Out):
     rating = fields.String(allow_none=True)
     explanation = fields.String(allow_none=True)
     claimant = fields.String(allow_none=True)
+    claimant_type = fields.String(allow_none=True)
+    claim_date = fields.String(allow_none=True)
     appearance = fields.String(allow_none=True)
     notes = fields.List(fields.Dict())
     audit = fields.List(fields.Dict(), metadata={"description": "who changed what, oldest first"})

@@ -17,7 +17,8 @@ from .. import review as workflow
 from .. import schemas as s
 from ..store.base import NotFound, VersionConflict, review_position
 from .auth import current_caller, requires
-from .shared import API_PREFIX, decode_cursor, json_response, page, problem, publish, store, validation_problem
+from .shared import (API_PREFIX, decode_cursor, json_response, page, problem, publish, publisher, store,
+                     validation_problem)
 
 bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
                description="The editors' review queue and published ClaimReviews.")
@@ -133,7 +134,7 @@ def update_review(changes, review_id: str):
         verdict = store().get_check(updated.check_id)
         if verdict is not None:
             publish("review.published", {"review_id": updated.id, "check_id": updated.check_id,
-                                         "claimreview": workflow.claimreview(updated, verdict,
+                                         "claimreview": workflow.claimreview(updated, verdict, publisher=publisher(),
                                                                              url=_public_url(updated.check_id))})
     return _with_etag(updated)
 
@@ -162,6 +163,6 @@ def get_claimreview(check_id: str):
     verdict = store().get_check(check_id)
     if verdict is None or review is None or review.status != "published":
         return problem(404, f"No published review for check {check_id!r}.")
-    response = json_response(workflow.claimreview(review, verdict, url=_public_url(check_id)))
+    response = json_response(workflow.claimreview(review, verdict, url=_public_url(check_id), publisher=publisher()))
     response.mimetype = "application/ld+json"
     return response

@@ -105,6 +105,12 @@ def config():
     return current_app.extensions["factcheck_config"]
 
 
+def publisher() -> dict:
+    """The organisation publishing the reviews (ClaimReview author), from the configuration."""
+    settings = config()
+    return {"name": settings.publisher_name, "url": settings.publisher_url, "logo": settings.publisher_logo}
+
+
 def publish(event: str, data: dict) -> None:
     """Hand an event to the webhook dispatcher (delivered on its own thread)."""
     current_app.extensions["factcheck_webhooks"].publish(event, data)

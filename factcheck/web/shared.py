@@ -100,8 +100,11 @@ def json_for_script(data) -> Markup:
 
 def claimreview_script(review: Review, verdict: Verdict) -> Markup:
     """The published review's ClaimReview JSON-LD, ready for a <script type="application/ld+json">."""
-    data = workflow.claimreview(review, verdict, url=url_for("web.saved_check", check_id=verdict.id,
-                                                               _external=True))
+    settings = current_app.extensions["factcheck_config"]
+    data = workflow.claimreview(review, verdict, url=url_for("web.saved_check", check_id=verdict.id, _external=True),
+                                publisher={"name": settings.publisher_name,
+                                           "url": settings.publisher_url or url_for("web.index", _external=True),
+                                           "logo": settings.publisher_logo})
     return json_for_script(data)
 
 
