@@ -116,14 +116,22 @@ def test_check_flag_review_publish(page):
     banner = page.locator("section.banner")
     assert banner.locator(".label").inner_text() == "Conflicting"
     assert "Confidence" in banner.inner_text()
+    assert "It is not the share of sources that agree." in banner.inner_text()
+    # The confidence bar takes the verdict's colour (amber for Conflicting), not green whatever the verdict.
+    bar = banner.locator("meter").evaluate("el => getComputedStyle(el).getPropertyValue('--bar').trim()")
+    amber = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--amber').trim()")
+    assert bar == amber
+    assert "/checks/chk-" in page.url  # POST-redirect-GET: the page is the saved check's
     support = page.locator("article.evidence.supports").filter(has_text="Riverside Post").first
     conflict = page.locator("article.evidence.conflicts").filter(has_text="Valley Times").first
     assert support.is_visible() and conflict.is_visible()
     assert border_colour(support) == GREEN and border_colour(conflict) == RED
     assert conflict.locator("mark.conflict").inner_text() == "10 March 2024"
-    assert support.locator("mark.match").first.inner_text() == "3 March 2024"
+    assert support.locator("mark.match.date").first.inner_text() == "3 March 2024"
+    assert support.locator("mark.match", has_text="Riverside").count() >= 1  # the claim's own name, marked too
     assert page.locator(".strip-events li.at-claim").count() >= 1
-    assert not page.locator("section.related details").get_attribute("open")
+    related = page.locator("section.related details")
+    assert related.count() == 0 or not related.get_attribute("open")  # folded when there are related passages
     shot(page, "verdict_conflicting")
     page.get_by_label("Note for the editors").fill("Two papers give different reopening dates.")
     page.get_by_role("button", name="Flag for review").click()
@@ -149,6 +157,11 @@ def test_check_flag_review_publish(page):
     assert page.get_by_role("status").inner_text() == "Saved."
     assert page.locator("#review-status").inner_text() == "Overridden"
     page.get_by_role("button", name="Publish").click()
+    # Publishing asks first (no script: a confirmation step of the page itself).
+    assert "Publishing locks this review" in page.get_by_role("alertdialog").inner_text()
+    assert page.locator("#review-status").inner_text() == "Overridden"
+    page.get_by_role("button", name="Yes, publish and lock").click()
+    assert page.get_by_role("status").inner_text() == "Published."
 
     # Published: locked (no edit form), ClaimReview JSON-LD in the page, audit trail shows who did what.
     assert page.locator("#review-status").inner_text() == "Published"
@@ -160,9 +173,16 @@ def test_check_flag_review_publish(page):
     assert data["reviewRating"]["ratingValue"] == 1
     audit = page.locator("table.audit").inner_text()
     assert "published" in audit and "eddie" in audit and "fiona" in audit
+    assert "Editor's rating: — → Refuted" in audit and "Status: Overridden → Published" in audit  # labels
+    assert "REFUTED" not in audit and "in_review" not in audit
     shot(page, "review_published")
     page.goto(check_url)
     assert page.locator('script[type="application/ld+json"]').count() == 1
+    # The public page opens with the editor's verdict; the machine's follows it.
+    editor = page.locator("section.editor-verdict")
+    assert editor.locator(".label").inner_text() == "Refuted"
+    assert "reopened on 10 March 2024" in editor.inner_text()
+    assert editor.bounding_box()["y"] < page.locator("section.banner.conflicting").bounding_box()["y"]
     assert "Published review" in page.locator("section.flag").inner_text()
     assert not page.dialogs and not page.console_errors, page.console_errors
 

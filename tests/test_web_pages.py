@@ -38,7 +38,7 @@ def library(seed_store):
 
 
 def saved_check(client) -> str:
-    response = post_form(client, "/check", {"claim": LIBRARY_CLAIM})
+    response = post_form(client, "/check", {"claim": LIBRARY_CLAIM}, follow_redirects=True)
     assert response.status_code == 200
     return re.search(r'href="/checks/(chk-[^"]+)"', html_of(response)).group(1)
 
@@ -211,12 +211,17 @@ def test_review_publish_locks_and_embeds_claimreview(client, login, library, sto
     assert response.status_code == 303, html_of(response)
     page = html_of(client.get(response.headers["Location"]))
     assert "Called the council." in page and "Publish</button>" in page
-    response = post_form(client, url, {"version": form_fields(page, url)["version"], "action": "publish",
-                                       "status": "overridden", "rating": "REFUTED",
-                                       "explanation": store.get_review(check_id).explanation})
+    publish = {"version": form_fields(page, url)["version"], "action": "publish", "status": "overridden",
+               "rating": "REFUTED", "explanation": store.get_review(check_id).explanation}
+    # Publishing asks for confirmation first and changes nothing yet.
+    response = post_form(client, url, publish)
+    assert response.status_code == 200 and "Publishing locks this review" in html_of(response)
+    assert store.get_review(check_id).status == "overridden"
+    response = post_form(client, url, {**publish, "confirm": "1"})
     assert response.status_code == 303
-    page = html_of(client.get(url))
+    page = html_of(client.get(response.headers["Location"]))
     assert "Published and locked" in page
+    assert '<p class="notice" role="status">Published.</p>' in page
     assert f'action="{url}"' not in page  # no edit form
     data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
     assert data["@type"] == "ClaimReview" and data["reviewRating"]["alternateName"] == "False"
@@ -258,7 +263,7 @@ def test_published_claimreview_json_is_escaped_for_the_script_element(client, lo
 
     seed_store([LIBRARY_SOURCES[0]])
     claim = "The library </script><script>alert(1)</script> reopened on 3 March 2024 & more"
-    response = post_form(client, "/check", {"claim": claim})
+    response = post_form(client, "/check", {"claim": claim}, follow_redirects=True)
     check_id = re.search(r'href="/checks/(chk-[^"]+)"', html_of(response)).group(1)
     workflow.flag(store, check_id, by="fiona")
     review = store.get_review(check_id)
@@ -400,12 +405,12 @@ def test_timelinejs_export(client, library):
 
 
 def test_verdict_page_has_both_kinds_of_evidence_and_a_timeline_strip(client, library):
-    html = html_of(post_form(client, "/check", {"claim": LIBRARY_CLAIM}))
+    html = html_of(post_form(client, "/check", {"claim": LIBRARY_CLAIM}, follow_redirects=True))
     supports = html.split('id="h-supports"', 1)[1].split('id="h-conflicts"', 1)[0]
     conflicts = html.split('id="h-conflicts"', 1)[1]
     assert 'class="evidence supports"' in supports and "Riverside Post" in supports
     assert 'class="evidence conflicts"' in conflicts and "Valley Times" in conflicts
-    assert '<mark class="conflict" title="date">10 March 2024</mark>' in html
+    assert '<mark class="conflict date" title="date">10 March 2024</mark>' in html
     strip = html.split('id="h-strip"', 1)[1]
     assert 'class="at-claim claim-event conflict"' in strip and "<strong>claim's date</strong>" in strip
     assert "sources disagree" in strip

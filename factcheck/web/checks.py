@@ -7,7 +7,9 @@ from typing import Optional
 from flask import redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from .. import review as workflow
 from ..check import check_claim
+from ..evidence_view import claim_names, evidence_cards
 from ..models import Verdict
 from ..schemas import MAX_CLAIM_CHARS, load_check_request
 from ..timeline import build_timeline
@@ -56,7 +58,9 @@ def check():
             else {"_schema": [str(exc)]}
         return _form_page(values, errors, 400)
     if request.method == "POST":
-        store().save_check(verdict)
+        # POST-redirect-GET: the address becomes the saved check's, and a reload does not save it again.
+        check_id = store().save_check(verdict)
+        return redirect(url_for("web.saved_check", check_id=check_id), 303)
     return _verdict_page(verdict)
 
 
@@ -70,16 +74,15 @@ def saved_check(check_id: str):
 
 
 def _verdict_page(verdict: Verdict):
-    groups = {"supports": [], "conflicts": [], "related": []}
-    for item in verdict.evidence:
-        groups.setdefault(item.stance, []).append(item)
     label, explanation = VERDICT_LABELS.get(verdict.verdict, (verdict.verdict, ""))
     review = store().get_review(verdict.id) if verdict.id else None
-    jsonld = None
-    if review is not None and review.status == "published":
-        jsonld = claimreview_script(review, verdict)
+    published = review is not None and review.status == "published"
+    jsonld = claimreview_script(review, verdict) if published else None
+    claim_marks, names = claim_names(verdict)
     return render_template("verdict.html", verdict=verdict, label=label, explanation=explanation,
-                           groups=groups, segments=sentence_segments, review=review, jsonld=jsonld,
+                           cards=evidence_cards(verdict, names), claim_marks=claim_marks,
+                           segments=sentence_segments, review=review, jsonld=jsonld, published=published,
+                           rating=workflow.RATINGS.get(review.rating, ("", "")) if published else None,
                            labels=VERDICT_LABELS, strip=timeline_strip(verdict),
                            confidence_pct=round(100 * float(verdict.confidence or 0)))
 

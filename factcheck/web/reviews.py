@@ -7,13 +7,17 @@ from flask import redirect, render_template, request, url_for
 
 from .. import review as workflow
 from ..models import REVIEW_STATUSES, VERDICTS, Review
+from ..evidence_view import evidence_cards
 from ..schemas import make_cursor
 from ..store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
 from .auth import current_user, require
 from .shared import VERDICT_LABELS, bp, claimreview_script, error_page, list_paging, sentence_segments, store
 
 PAGE_SIZE = 25
-FORM_FIELDS = ("status", "rating", "explanation", "claimant", "appearance", "note")
+FORM_FIELDS = ("status", "rating", "explanation", "claimant", "claimant_type", "claim_date", "appearance", "note")
+FIELD_LABELS = {"status": "Status", "rating": "Editor's rating", "explanation": "Explanation", "assignee": "Assignee",
+                "claimant": "Claimant", "claimant_type": "Claimant is", "claim_date": "Claim made on",
+                "appearance": "First appeared at"}
 STATUS_LABELS = {"pending": "Pending", "in_review": "In review", "approved": "Approved",
                  "overridden": "Overridden", "dismissed": "Dismissed", "published": "Published"}
 
@@ -51,27 +55,41 @@ def reviews():
                            verdicts=VERDICTS, previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE)
 
 
+def audit_value(field_name: str, value) -> str:
+    """A value of the audit trail as the pages show it: labels ("Refuted", "In review"), not stored values."""
+    if value is None or value == "":
+        return "—"
+    if field_name == "status":
+        return STATUS_LABELS.get(value, value)
+    if field_name == "rating":
+        return VERDICT_LABELS.get(value, (value,))[0]
+    if field_name == "claimant_type":
+        return {"Person": "a person", "Organization": "an organisation"}.get(value, value)
+    return str(value)
+
+
 def _load(review_id: str) -> Optional[Review]:
     return store().get_review(review_id)
 
 
 def _review_page(review: Review, *, form: Optional[dict] = None, errors: Optional[dict] = None,
-                 conflict: bool = False, status: int = 200, saved: bool = False):
+                 conflict: bool = False, status: int = 200, saved: str = "", confirm_publish: bool = False):
     verdict = store().get_check(review.check_id)
-    groups = {"supports": [], "conflicts": [], "related": []}
-    for item in (verdict.evidence if verdict else []):
-        groups.setdefault(item.stance, []).append(item)
+    cards = evidence_cards(verdict) if verdict is not None else {}
     if form is None:
         form = {name: getattr(review, name) or "" for name in FORM_FIELDS if name != "note"}
         form["note"] = ""
+        # The claim's date is prefilled from the check's (the editor confirms or corrects it).
+        form["claim_date"] = form["claim_date"] or (verdict.claim_date if verdict is not None else "") or ""
     locked = review.status == "published"
     jsonld = claimreview_script(review, verdict) if locked and verdict is not None else None
     next_statuses = [review.status] + sorted(workflow.TRANSITIONS.get(review.status, ()) - {"published"},
                                              key=REVIEW_STATUSES.index)
-    return render_template("review.html", review=review, verdict=verdict, groups=groups, form=form,
+    return render_template("review.html", review=review, verdict=verdict, cards=cards, form=form,
                            errors=errors or {}, conflict=conflict, locked=locked, jsonld=jsonld, saved=saved,
                            next_statuses=next_statuses, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
-                           verdicts=VERDICTS, segments=sentence_segments,
+                           verdicts=VERDICTS, segments=sentence_segments, confirm_publish=confirm_publish,
+                           field_labels=FIELD_LABELS, audit_value=audit_value, form_fields=FORM_FIELDS,
                            can_publish="published" in workflow.TRANSITIONS.get(review.status, ())), status
 
 
@@ -82,7 +100,8 @@ def review_page(review_id: str):
     review = _load(review_id)
     if review is None:
         return error_page(404, "Not Found", "There is no review with that id.")
-    return _review_page(review, saved=request.args.get("saved") == "1")
+    saved = {"1": "Saved.", "published": "Published."}.get(request.args.get("saved", ""), "")
+    return _review_page(review, saved=saved)
 
 
 def _form_version() -> Optional[int]:
@@ -104,7 +123,12 @@ def update_review(review_id: str):
     if version is None:
         return error_page(400, "Bad Request", "The form did not say which version of the review it was based on.")
     changes = {name: form[name] for name in FORM_FIELDS if name in request.form}
+    if not form["claimant"].strip() and not review.claimant_type:
+        changes.pop("claimant_type", None)  # the select's default says nothing when nobody is named
     if request.form.get("action") == "publish":
+        if request.form.get("confirm") != "1":
+            # Publishing cannot be undone: ask first, keeping what was typed.
+            return _review_page(review, form=form, confirm_publish=True)
         changes["status"] = "published"
     try:
         workflow.update(store(), review_id, changes, by=current_user().username, expected_version=version)
@@ -116,7 +140,8 @@ def update_review(review_id: str):
                             status=409)
     except workflow.ReviewError as exc:
         return _review_page(review, form=form, errors={exc.field: exc.reason}, status=422)
-    return redirect(url_for("web.review_page", review_id=review_id, saved=1), 303)
+    done = "published" if changes.get("status") == "published" else "1"
+    return redirect(url_for("web.review_page", review_id=review_id, saved=done), 303)
 
 
 @bp.post("/reviews/<review_id>/assign")
