@@ -392,6 +392,12 @@ def test_timelinejs_export(client, library):
     first = data["events"][0]
     assert first["start_date"] == {"year": 2024, "month": 3, "day": 3}
     assert set(first["text"]) == {"headline", "text"}
+    # The headline says what happened, in the event's words; the date and publisher go in the text.
+    assert first["text"]["headline"].startswith("The Riverside public library reopened on 3 March 2024")
+    assert "Riverside Post" in first["text"]["text"]
+    assert data["title"]["text"]["headline"] == "Riverside library reopened"
+    one = client.get("/timeline.json", query_string={"entity": "Bergen Harbour Office", "q": "library reopened on 10 March"})
+    assert one.get_json()["title"]["text"]["headline"] == "library reopened on 10 March"
     assert "Conflict:" in first["text"]["text"]
     hostile = [e for e in data["events"] if "reader" in e["text"]["text"]]
     assert hostile and "<script>" not in hostile[0]["text"]["text"] and "&lt;script&gt;" in hostile[0]["text"]["text"]
@@ -434,3 +440,17 @@ def test_uploading_changed_content_under_a_stored_id_makes_a_new_version(client,
     assert "Dock repairs began on 2 May 2024 &lt;b&gt;in Bergen&lt;/b&gt;." in html_of(old)
     assert client.get("/sources/harbour-1/versions/2").status_code == 404  # the current one is the source page
     assert store.get_source("harbour-1").version == 2
+
+
+def test_timelinejs_counts_one_dated_event_and_keeps_the_title_case():
+    from factcheck.web.timeline import timelinejs
+
+    event = {"label": "3 March 2024", "publisher": "Riverside Post", "source_id": "s", "granularity": "day",
+             "sentence": "The AI Act entered into force after a long vote in the European Parliament, the "
+                         "Council and the Commission said in a joint statement on Tuesday.",
+             "range_start": "2024-03-03", "range_end": "2024-03-03", "passage_id": "s:1", "date_start": "2024-03-03",
+             "conflict": False, "conflict_reason": None}
+    data = timelinejs({"events": [event], "entity": "ai act"}, title="AI Act")
+    assert data["title"]["text"] == {"headline": "AI Act", "text": "1 dated event"}
+    headline = data["events"][0]["text"]["headline"]
+    assert headline.startswith("The AI Act entered into force") and headline.endswith("…") and len(headline) <= 91

@@ -98,7 +98,7 @@ def _date_parts(iso_day: str, granularity: str) -> dict:
     return parts
 
 
-def timelinejs(timeline: dict) -> dict:
+def timelinejs(timeline: dict, title: Optional[str] = None) -> dict:
     """TimelineJS3 JSON: {"title"?, "events": [{"start_date", "end_date"?, "text", "group"?, "unique_id"}]}.
 
     TimelineJS renders every text it shows as HTML (headline, text, group, display_date), so each is
@@ -110,8 +110,10 @@ def timelinejs(timeline: dict) -> dict:
         item = {
             "start_date": _date_parts(event["range_start"], granularity),
             "text": {
-                "headline": html.escape(f"{event['label']} · {event.get('publisher') or event['source_id']}"),
-                "text": html.escape(event["sentence"]) + (
+                # What happened, in the event's own words (the date and the publisher are shown apart).
+                "headline": html.escape(_headline(event["sentence"])),
+                "text": html.escape(event["sentence"]) + "<p>" + html.escape(
+                    f"{event['label']} · {event.get('publisher') or event['source_id']}") + "</p>" + (
                     "<p><strong>Conflict:</strong> " + html.escape(event["conflict_reason"]) + "</p>"
                     if event.get("conflict") and event.get("conflict_reason") else ""),
             },
@@ -122,9 +124,17 @@ def timelinejs(timeline: dict) -> dict:
         if granularity in ("week", "quarter", "decade"):
             item["end_date"] = _date_parts(event["range_end"], granularity)
         events.append(item)
-    title = timeline.get("query") or timeline.get("entity") or "Timeline"
-    return {"title": {"text": {"headline": html.escape(title), "text": html.escape(f"{len(events)} dated events")}},
-            "events": events}
+    title = title or timeline.get("query") or timeline.get("entity") or "Timeline"
+    count = f"{len(events)} dated event{'' if len(events) == 1 else 's'}"
+    return {"title": {"text": {"headline": html.escape(title), "text": html.escape(count)}}, "events": events}
+
+
+def _headline(sentence: str, limit: int = 90) -> str:
+    """The sentence, cut at a word boundary when it is longer than a headline."""
+    text = " ".join(sentence.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 @bp.get("/timeline.json")
@@ -134,6 +144,7 @@ def timeline_json():
     if errors or not (values["q"] or values["entity"]):
         detail = errors or {"q": "Give q (words) and/or entity."}
         return validation_problem({name: [reason] for name, reason in detail.items()}, status=400)
-    response = jsonify(timelinejs(_timeline(values)))
+    # The title keeps the case it was asked in ("AI Act", not the lower-cased key the search uses).
+    response = jsonify(timelinejs(_timeline(values), title=values["q"] or values["entity"]))
     response.headers["Content-Disposition"] = 'inline; filename="timeline.json"'
     return response
