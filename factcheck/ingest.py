@@ -601,3 +601,28 @@ def ingest_paths(store, paths_or_urls: Iterable[str], config: Config,
             yield from iter_input(value, config)
 
     return ingest_items(store, items(), config, progress, remaining=lambda: pending[position["next"]:])
+
+
+def ingest_url_source(store, url: str, config: Config) -> Source:
+    """Fetch one http(s) URL (factcheck.fetch: public addresses only, unless allowed), store it as a source and
+    return the stored source; IngestError naming `url` when it cannot be fetched or holds no single article.
+
+    Used where an editor adds a source to a review: one address, one article (a JSON list is refused)."""
+    if not is_url(url) or not url.lower().startswith(("http://", "https://")):
+        raise IngestError("url", "give an http:// or https:// address")
+    items = list(iter_url(url, config))
+    if len(items) != 1:
+        raise IngestError("url", f"the address holds {len(items)} records; give the address of one article")
+    raw = items[0]
+    if raw.error is not None:
+        raise IngestError("url", raw.error)
+    try:
+        source = validate_record(raw.record, config)
+    except IngestError as exc:
+        raise IngestError("url", f"the page cannot be used as a source: {exc.reason}") from None
+    report = ingest_items(store, [raw], config)
+    if report.stopped:
+        raise StoreUnavailable(report.stopped)
+    if report.failed:
+        raise IngestError("url", report.errors[0]["reason"] if report.errors else "the page could not be stored")
+    return store.get_source(source.id) or source

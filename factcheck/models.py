@@ -215,6 +215,11 @@ class Review:
     claimant_type: Optional[str] = None  # "Person" or "Organization": what the claimant is
     notes: list[dict] = field(default_factory=list)  # {"at", "by", "text"}
     audit: list[dict] = field(default_factory=list)  # {"at", "by", "action", "changes": {field: [old, new]}}
+    # Evidence an editor left out of the published check: {"passage_id", "reason", "by", "at", "publisher", "sentence"}
+    excluded: list[dict] = field(default_factory=list)
+    # Sources an editor added by URL: {"source_id", "url", "publisher", "published_at", "title", "sentence",
+    # "stance", "by", "at"}
+    added: list[dict] = field(default_factory=list)
     version: int = 1
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
@@ -225,4 +230,5 @@ class Review:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Review":
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        # Reviews stored before a list field existed read it as empty.
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data and data.get(k) is not None})

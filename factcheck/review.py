@@ -20,7 +20,12 @@ TRANSITIONS = {
 }
 EDITABLE = ("status", "assignee", "rating", "explanation", "claimant", "claimant_type", "appearance", "claim_date")
 CLAIMANT_TYPES = ("Person", "Organization")
+# Changes to the evidence the published check shows (see apply_changes): leave a passage out (with a reason), put
+# it back, and a source an editor added by URL (fetched by the edge; `added_source` is an added-evidence record).
+EVIDENCE_CHANGES = ("exclude_evidence", "restore_evidence", "added_source")
+ADDED_STANCES = ("supports", "conflicts", "related")
 MAX_TEXT = 5000
+MAX_ADDED = 50
 
 # The rating scale of the published ClaimReview: 1 (worst, false) to 5 (best, true).
 RATINGS = {
@@ -98,15 +103,76 @@ def _text(field: str, value) -> Optional[str]:
     return value or None
 
 
-def apply_changes(review: Review, changes: dict, by: str) -> Review:
-    """Validate `changes` (status, assignee, rating, explanation, claimant, appearance, note) against the
-    workflow and apply them to `review`, recording who changed what in its audit trail."""
+def _snippet(text: Optional[str], limit: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def added_evidence(source, stance: str, by: str) -> dict:
+    """The record of a source an editor adds by URL (`source` is the stored models.Source): what the review
+    page and the published check show of it."""
+    if stance not in ADDED_STANCES:
+        raise ReviewError("stance", "must be one of " + ", ".join(ADDED_STANCES))
+    body = source.text or ""
+    if source.title and body.startswith(source.title):
+        body = body[len(source.title):]
+    return {"source_id": source.id, "url": source.url, "publisher": source.publisher,
+            "published_at": source.published_at, "title": source.title, "sentence": _snippet(body, 300),
+            "stance": stance, "by": by, "at": _now()}
+
+
+def _evidence_change(review: Review, changes: dict, by: str, now: str, evidence: Optional[dict]) -> list[dict]:
+    """Apply the evidence changes in `changes`; the audit entries they make ({"action", "changes", "reason"?})."""
+    entries = []
+    excluded = {e["passage_id"] for e in review.excluded}
+    if changes.get("exclude_evidence") is not None:
+        item = changes["exclude_evidence"]
+        if not isinstance(item, dict):
+            raise ReviewError("exclude_evidence", "must be an object with passage_id and reason")
+        passage_id, reason = item.get("passage_id"), _text("exclude_evidence.reason", item.get("reason"))
+        if not isinstance(passage_id, str) or evidence is None or passage_id not in evidence:
+            raise ReviewError("exclude_evidence.passage_id", "is not a passage of this check's evidence")
+        if passage_id in excluded:
+            raise ReviewError("exclude_evidence.passage_id", "is excluded already")
+        if not reason:
+            raise ReviewError("exclude_evidence.reason", "say why this evidence is left out (kept in the audit trail)")
+        shown = evidence[passage_id]
+        label = f"{shown.publisher or 'Unknown publisher'}: “{_snippet(shown.sentence, 90)}”"
+        review.excluded.append({"passage_id": passage_id, "reason": reason, "by": by, "at": now,
+                                "publisher": shown.publisher, "sentence": shown.sentence})
+        entries.append({"action": "excluded evidence", "changes": {"evidence": [label, None]}, "reason": reason})
+    if changes.get("restore_evidence") is not None:
+        passage_id = changes["restore_evidence"]
+        if not isinstance(passage_id, str) or passage_id not in excluded:
+            raise ReviewError("restore_evidence", "is not an excluded passage of this review")
+        entry = next(e for e in review.excluded if e["passage_id"] == passage_id)
+        review.excluded = [e for e in review.excluded if e["passage_id"] != passage_id]
+        label = f"{entry.get('publisher') or 'Unknown publisher'}: “{_snippet(entry.get('sentence'), 90)}”"
+        entries.append({"action": "restored evidence", "changes": {"evidence": [None, label]}})
+    if changes.get("added_source") is not None:
+        added = changes["added_source"]
+        if any(a["source_id"] == added["source_id"] for a in review.added):
+            raise ReviewError("add_source.url", "this source is on the review already")
+        if len(review.added) >= MAX_ADDED:
+            raise ReviewError("add_source.url", f"a review holds at most {MAX_ADDED} added sources")
+        review.added.append(added)
+        label = f"{added.get('publisher') or added.get('url')}: {added.get('title') or added.get('url')}"
+        entries.append({"action": "added source", "changes": {"added_source": [None, label]}})
+    return entries
+
+
+def apply_changes(review: Review, changes: dict, by: str, evidence: Optional[dict] = None) -> Review:
+    """Validate `changes` (status, assignee, rating, explanation, claimant, appearance, note, and the evidence
+    changes: exclude_evidence {passage_id, reason}, restore_evidence, added_source) against the workflow and
+    apply them to `review`, recording who changed what in its audit trail. `evidence` maps the check's passage
+    ids to its Evidence (needed to exclude one)."""
     if review.status == "published":
         raise Locked("status", "the review is published and locked")
-    unknown = set(changes) - set(EDITABLE) - {"note"}
+    unknown = set(changes) - set(EDITABLE) - {"note"} - set(EVIDENCE_CHANGES)
     if unknown:
         raise ReviewError(sorted(unknown)[0], "unknown field")
     now = _now()
+    evidence_entries = _evidence_change(review, changes, by, now, evidence)
     new = {field: _text(field, changes[field]) if field != "status" else changes[field]
            for field in EDITABLE if field in changes}
     if "rating" in new and new["rating"] is not None and new["rating"] not in VERDICTS:
@@ -142,11 +208,19 @@ def apply_changes(review: Review, changes: dict, by: str) -> Review:
     note = _text("note", changes.get("note"))
     if note:
         review.notes.append({"at": now, "by": by, "text": note})
+    for entry in evidence_entries:
+        review.audit.append({"at": now, "by": by, **entry})
     if diff or note:
         action = "published" if diff.get("status", [None, None])[1] == "published" else "updated"
         review.audit.append({"at": now, "by": by, "action": action, "changes": diff,
                              **({"note": note} if note else {})})
     return review
+
+
+def visible_evidence(verdict: Verdict, review: Optional[Review]) -> list:
+    """The check's evidence without what the editors excluded."""
+    excluded = {e.get("passage_id") for e in (review.excluded if review is not None else [])}
+    return [e for e in verdict.evidence if not e.passage_id or e.passage_id not in excluded]
 
 
 def update(store: Store, review_id: str, changes: dict, by: str, expected_version: int) -> Review:
@@ -156,7 +230,11 @@ def update(store: Store, review_id: str, changes: dict, by: str, expected_versio
         raise NotFound(f"no review {review_id}")
     if review.version != expected_version:
         raise VersionConflict(f"review {review_id} is at version {review.version}, not {expected_version}")
-    return store.update_review(apply_changes(review, changes, by), expected_version)
+    evidence = None
+    if changes.get("exclude_evidence") is not None:
+        verdict = store.get_check(review.check_id)
+        evidence = {e.passage_id: e for e in (verdict.evidence if verdict is not None else []) if e.passage_id}
+    return store.update_review(apply_changes(review, changes, by, evidence), expected_version)
 
 
 def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: Optional[dict] = None) -> dict:
@@ -187,7 +265,8 @@ def claimreview(review: Review, verdict: Verdict, *, url: str, publisher: Option
         item["firstAppearance"] = {"@type": "CreativeWork", "url": review.appearance}
         item["appearance"] = [{"@type": "CreativeWork", "url": review.appearance}]
     else:
-        item["appearance"] = [{"@type": "CreativeWork", "url": e.url} for e in verdict.evidence
+        # Evidence the editors excluded is not part of what is published.
+        item["appearance"] = [{"@type": "CreativeWork", "url": e.url} for e in visible_evidence(verdict, review)
                               if web_address(e.url)][:1]
     return {
         "@context": "https://schema.org",

@@ -372,6 +372,23 @@ class ReviewFlagSchema(Schema):
     note = fields.String(allow_none=True, validate=validate.Length(max=5000))
 
 
+class ExcludeEvidenceSchema(Schema):
+    passage_id = fields.String(required=True, validate=validate.Length(min=1, max=400),
+                               metadata={"description": "the evidence item's passage_id"})
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=5000),
+                                                    validate.Regexp(r"\S", error="Say why it is left out.")],
+                           metadata={"description": "why it is left out (kept in the audit trail)"})
+
+
+class AddSourceSchema(Schema):
+    url = fields.String(required=True, validate=[
+        validate.Length(min=1, max=2048),
+        validate.Regexp(WEB_ADDRESS, error="Give the http:// or https:// address of the article.")],
+        metadata={"example": "https://news.example/article"})
+    stance = fields.String(load_default="supports", validate=validate.OneOf(("supports", "conflicts", "related")),
+                           metadata={"description": "what the source does to the claim, as the editor judges it"})
+
+
 class ReviewPatchSchema(Schema):
     """The fields to change; leave out what stays. Send `If-Match` with the review's ETag."""
 
@@ -389,6 +406,15 @@ class ReviewPatchSchema(Schema):
                                                     "(or an empty string to clear it).")],
         metadata={"description": "where the claim appeared: an http(s) URL; empty or null clears it"})
     note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    exclude_evidence = fields.Nested(
+        ExcludeEvidenceSchema, metadata={"description": "leave one passage of the check's evidence out of the "
+                                                        "published check (the reason is kept in the audit trail); "
+                                                        "409 when it is not a passage of this check's evidence"})
+    restore_evidence = fields.String(validate=validate.Length(min=1, max=400), metadata={
+        "description": "the passage_id of an excluded passage to put back (409 when it is not excluded)"})
+    add_source = fields.Nested(AddSourceSchema, metadata={
+        "description": "fetch a source by URL (as URL ingest does: public addresses only), store it and add it to "
+                       "the review as editor-added evidence; 422 naming add_source.url when it cannot be fetched"})
 
 
 class ReviewSchema(Out):
@@ -406,6 +432,11 @@ class ReviewSchema(Out):
     appearance = fields.String(allow_none=True)
     notes = fields.List(fields.Dict())
     audit = fields.List(fields.Dict(), metadata={"description": "who changed what, oldest first"})
+    excluded = fields.List(fields.Dict(), metadata={
+        "description": "evidence left out of the published check: passage_id, reason, by, at, publisher, sentence"})
+    added = fields.List(fields.Dict(), metadata={
+        "description": "sources added by editors: source_id, url, publisher, published_at, title, sentence, stance, "
+                       "by, at"})
     version = fields.Integer(required=True)
     created_at = fields.String(allow_none=True)
     updated_at = fields.String(allow_none=True)

@@ -115,3 +115,43 @@ def login(client, accounts):
         return response
 
     return log_in
+
+
+# An article an editor adds to a review by URL (served from 127.0.0.1: the app must be told to allow that).
+ADDED_ARTICLE_TITLE = "Council confirms library date"
+ADDED_ARTICLE_HTML = (
+    "<!doctype html><html><head><title>Council confirms library date</title>"
+    "<meta property='og:site_name' content='Council Bulletin'></head><body><article>"
+    "<h1>Council confirms library date</h1>"
+    "<p>The Riverside public library reopened to the public on 10 March 2024, the city council confirmed in its "
+    "bulletin on Monday. A preview for the press was held a week earlier, on 3 March 2024.</p>"
+    "<p>The council said the renovation cost 4 million euros and took two years.</p>"
+    "</article></body></html>").encode()
+
+
+@pytest.fixture(scope="session")
+def article_server():
+    """Base URL of a local HTTP server: /article is a news article (HTML), anything else is 404."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            found = self.path == "/article"
+            body = ADDED_ARTICLE_HTML if found else b"not here"
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8" if found else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()

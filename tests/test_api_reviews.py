@@ -178,3 +178,43 @@ def test_queue_filters_and_cursor_pagination(client, seed_store, auth):
     assert client.get("/api/v1/reviews?status=published", headers=auth["eddie"]).get_json()["items"] == []
     problem = assert_problem(client.get("/api/v1/reviews?cursor=bogus", headers=auth["eddie"]), 422)
     assert "cursor" in problem["errors"]
+
+
+def test_patch_excludes_evidence_and_adds_a_source_by_url(app, client, flagged, auth, store, article_server):
+    from .conftest import ADDED_ARTICLE_TITLE
+
+    verdict = store.get_check(flagged)
+    passage_id = next(e.passage_id for e in verdict.evidence if e.passage_id)
+    etag = client.get(f"/api/v1/reviews/{flagged}", headers=auth["eddie"]).headers["ETag"]
+    problem = assert_problem(patch(client, flagged, {"exclude_evidence": {"passage_id": passage_id}},
+                                   auth["eddie"], etag), 422)
+    assert "reason" in str(problem["errors"])
+    problem = assert_problem(patch(client, flagged, {"exclude_evidence": {"passage_id": "nope", "reason": "x"}},
+                                   auth["eddie"], etag), 409)
+    assert "exclude_evidence.passage_id" in problem["errors"]
+    response = patch(client, flagged, {"exclude_evidence": {"passage_id": passage_id, "reason": "an opinion piece"}},
+                     auth["eddie"], etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    review = response.get_json()
+    assert review["excluded"][0]["passage_id"] == passage_id and review["excluded"][0]["by"] == "key:eddie"
+    assert review["audit"][-1]["reason"] == "an opinion piece"
+    etag = response.headers["ETag"]
+
+    # The URL ingest's address checks hold: 127.0.0.1 is refused unless the settings allow private addresses.
+    problem = assert_problem(patch(client, flagged, {"add_source": {"url": f"{article_server}/article"}},
+                                   auth["eddie"], etag), 422)
+    assert "loopback" in problem["errors"]["add_source.url"][0]
+    problem = assert_problem(patch(client, flagged, {"add_source": {"url": "javascript:alert(1)"}},
+                                   auth["eddie"], etag), 422)
+    assert "add_source.url" in problem["errors"]
+    app.extensions["factcheck_config"].allow_private_urls = True
+    response = patch(client, flagged, {"add_source": {"url": f"{article_server}/article", "stance": "related"}},
+                     auth["eddie"], etag)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    added = response.get_json()["added"]
+    assert added[0]["title"] == ADDED_ARTICLE_TITLE and added[0]["stance"] == "related"
+    assert added[0]["url"] == f"{article_server}/article"
+    assert client.get(f"/api/v1/sources/{added[0]['source_id']}", headers=auth["eddie"]).status_code == 200
+    # A fact-checker may not change the evidence.
+    assert patch(client, flagged, {"restore_evidence": passage_id}, auth["fiona"],
+                 response.headers["ETag"]).status_code == 403

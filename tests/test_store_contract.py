@@ -240,7 +240,11 @@ def test_review_update_bumps_version_and_refuses_stale(store):
     store.create_review(review("chk-2"))
     first = store.get_review("chk-2")
     first.status, first.assignee = "in_review", "ed"
+    first.excluded = [{"passage_id": "src-a:2", "reason": "an opinion column", "by": "ed"}]
+    first.added = [{"source_id": "src-b", "url": "https://b.example/", "stance": "supports", "by": "ed"}]
     assert store.update_review(first, 1).version == 2
+    again = store.get_review("chk-2")  # the editors' evidence changes are stored with the review
+    assert again.excluded[0]["reason"] == "an opinion column" and again.added[0]["source_id"] == "src-b"
     stale = review("chk-2", status="dismissed")
     with pytest.raises(VersionConflict):
         store.update_review(stale, 1)

@@ -454,3 +454,66 @@ def test_timelinejs_counts_one_dated_event_and_keeps_the_title_case():
     assert data["title"]["text"] == {"headline": "AI Act", "text": "1 dated event"}
     headline = data["events"][0]["text"]["headline"]
     assert headline.startswith("The AI Act entered into force") and headline.endswith("…") and len(headline) <= 91
+
+
+def test_editor_excludes_evidence_with_a_reason_and_adds_a_source_by_url(app, client, login, library, store,
+                                                                          article_server):
+    from .conftest import ADDED_ARTICLE_TITLE
+
+    check_id = flagged(client, login, store)
+    url = f"/reviews/{check_id}"
+    verdict = store.get_check(check_id)
+    target = next(e for e in verdict.evidence if e.publisher == "Valley Times")
+    page = html_of(client.get(url))
+    assert "Excluded evidence (0)" in page and page.count("Exclude this passage</button>") == len(
+        [e for e in verdict.evidence if e.passage_id])
+    version = form_fields(page, f"{url}/exclude")["version"]
+    # A reason is required, and the page says which field is missing.
+    response = post_form(client, f"{url}/exclude", {"version": version, "passage_id": target.passage_id,
+                                                    "reason": " "})
+    assert response.status_code == 422 and "Reason for excluding" in html_of(response)
+    response = post_form(client, f"{url}/exclude", {"version": version, "passage_id": target.passage_id,
+                                                    "reason": "Quotes a <b>council</b> leak, not the council"})
+    assert response.status_code == 303
+    page = html_of(client.get(response.headers["Location"]))
+    assert "Excluded evidence (1)" in page and "Excluded by eddie:" in page
+    assert "Quotes a &lt;b&gt;council&lt;/b&gt; leak, not the council" in page  # escaped, in the list and the audit
+    assert page.count("Quotes a &lt;b&gt;council&lt;/b&gt; leak") == 2 and "excluded evidence" in page
+    cards = page.split('id="h-excluded"')[0].split('id="h-evidence"')[1]
+    assert target.sentence not in cards  # no longer among the evidence the check will show
+
+    # Adding a source at a private address is refused by the URL ingest's checks, naming the field.
+    version = form_fields(page, f"{url}/sources")["version"]
+    response = post_form(client, f"{url}/sources", {"version": version, "url": f"{article_server}/article",
+                                                    "stance": "conflicts"})
+    assert response.status_code == 422
+    assert "Source address" in html_of(response) and "loopback" in html_of(response)
+    assert f'value="{article_server}/article"' in html_of(response)  # what was typed is kept
+    app.extensions["factcheck_config"].allow_private_urls = True  # this test's server is on 127.0.0.1
+    response = post_form(client, f"{url}/sources", {"version": version, "url": f"{article_server}/missing",
+                                                    "stance": "conflicts"})
+    assert response.status_code == 422 and "404" in html_of(response)
+    response = post_form(client, f"{url}/sources", {"version": version, "url": f"{article_server}/article",
+                                                    "stance": "conflicts"})
+    assert response.status_code == 303, html_of(response)
+    page = html_of(client.get(response.headers["Location"]))
+    assert "Sources added by editors (1)" in page and ADDED_ARTICLE_TITLE in page
+    assert "Added by the editors (eddie) as conflicting evidence" in page and "added source" in page
+    added = store.get_review(check_id).added[0]
+    assert store.get_source(added["source_id"]) is not None  # stored like any ingested source
+
+    # Published: the public page leaves the excluded passage out and shows the added source.
+    from factcheck import review as workflow
+
+    review = store.get_review(check_id)
+    for changes in ({"status": "in_review"}, {"status": "overridden", "rating": "REFUTED",
+                                               "explanation": "It reopened on 10 March."}, {"status": "published"}):
+        review = workflow.update(store, check_id, changes, by="eddie", expected_version=review.version)
+    public = html_of(client.get(f"/checks/{check_id}"))
+    evidence = public.split('<section class="group supports"')[1].split('id="h-added"')[0]
+    assert target.sentence not in evidence and "Sources added by the editors (1)" in public
+    assert ADDED_ARTICLE_TITLE in public and "Quotes a" not in public
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', public, re.S).group(1)
+    assert (target.url or "valley-times") not in script
+    page = html_of(client.get(url))  # editors still see it, as excluded, and can no longer change it
+    assert "Excluded evidence (1)" in page and "Put it back" not in page and "Exclude this passage" not in page

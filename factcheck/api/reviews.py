@@ -17,7 +17,8 @@ from .. import review as workflow
 from .. import schemas as s
 from ..store.base import NotFound, VersionConflict, review_position
 from .auth import current_caller, requires
-from .shared import (API_PREFIX, decode_cursor, json_response, page, problem, publish, publisher, store,
+from ..ingest import IngestError, ingest_url_source
+from .shared import (API_PREFIX, config, decode_cursor, json_response, page, problem, publish, publisher, store,
                      validation_problem)
 
 bp = Blueprint("reviews", __name__, url_prefix=API_PREFIX,
@@ -97,7 +98,11 @@ def get_review(review_id: str):
 @bp.arguments(s.ReviewPatchSchema)
 @bp.response(200, s.ReviewSchema, headers=_ETAG_HEADER)
 def update_review(changes, review_id: str):
-    """Change status, assignee, rating, explanation, claimant, appearance or add a note (If-Match required).
+    """Change status, assignee, rating, explanation, claimant, appearance, notes or the evidence (If-Match required).
+
+    Evidence: `exclude_evidence` leaves a passage out of the published check (with a reason, kept in the audit
+    trail; `restore_evidence` puts it back); `add_source` fetches an article by URL and adds it as editor-added
+    evidence (422 naming add_source.url when it cannot be fetched or is not public).
 
     412 when the review changed since you read it; 409 naming the field when the change does not fit the
     review's current state (a status it cannot move to from here, publishing without an explanation, changing a
@@ -117,6 +122,16 @@ def update_review(changes, review_id: str):
         expected = int(match.group(1)) if match else -1
     if expected != current.version:
         return _stale(current)
+    add_source = changes.pop("add_source", None)
+    if add_source is not None:
+        if current.status == "published":
+            return problem(409, "The review is published and locked: no source can be added.", title="Conflict",
+                           headers={"ETag": etag(current)})
+        try:  # fetched and stored as URL ingest does (public addresses only, unless the settings allow others)
+            source = ingest_url_source(store(), add_source["url"], config())
+        except IngestError as exc:
+            return validation_problem({"add_source.url": [exc.reason]})
+        changes["added_source"] = workflow.added_evidence(source, add_source["stance"], current_caller().label)
     try:
         updated = workflow.update(store(), review_id, changes, by=current_caller().label,
                                   expected_version=expected)

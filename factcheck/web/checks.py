@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Optional
 
 from flask import redirect, render_template, request, url_for
@@ -79,11 +80,14 @@ def _verdict_page(verdict: Verdict):
     published = review is not None and review.status == "published"
     jsonld = claimreview_script(review, verdict) if published else None
     claim_marks, names = claim_names(verdict)
+    # A published check shows the evidence as the editors left it: without what they excluded, with what they added.
+    shown = replace(verdict, evidence=workflow.visible_evidence(verdict, review)) if published else verdict
     return render_template("verdict.html", verdict=verdict, label=label, explanation=explanation,
-                           cards=evidence_cards(verdict, names), claim_marks=claim_marks,
+                           cards=evidence_cards(shown, names), claim_marks=claim_marks,
+                           added=review.added if published else [],
                            segments=sentence_segments, review=review, jsonld=jsonld, published=published,
                            rating=workflow.RATINGS.get(review.rating, ("", "")) if published else None,
-                           labels=VERDICT_LABELS, strip=timeline_strip(verdict),
+                           labels=VERDICT_LABELS, strip=timeline_strip(shown),
                            confidence_pct=round(100 * float(verdict.confidence or 0)))
 
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import redirect, render_template, request, url_for
+from dataclasses import replace
+
+from flask import current_app, redirect, render_template, request, url_for
 
 from .. import review as workflow
 from ..models import REVIEW_STATUSES, VERDICTS, Review
 from ..evidence_view import evidence_cards
+from ..ingest import IngestError, ingest_url_source
 from ..schemas import make_cursor
 from ..store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
 from .auth import current_user, require
@@ -17,7 +20,10 @@ PAGE_SIZE = 25
 FORM_FIELDS = ("status", "rating", "explanation", "claimant", "claimant_type", "claim_date", "appearance", "note")
 FIELD_LABELS = {"status": "Status", "rating": "Editor's rating", "explanation": "Explanation", "assignee": "Assignee",
                 "claimant": "Claimant", "claimant_type": "Claimant is", "claim_date": "Claim made on",
-                "appearance": "First appeared at"}
+                "appearance": "First appeared at", "evidence": "Evidence", "added_source": "Added source",
+                "add_source.url": "Source address", "stance": "Stance",
+                "exclude_evidence.reason": "Reason for excluding", "exclude_evidence.passage_id": "Passage",
+                "restore_evidence": "Passage"}
 STATUS_LABELS = {"pending": "Pending", "in_review": "In review", "approved": "Approved",
                  "overridden": "Overridden", "dismissed": "Dismissed", "published": "Published"}
 
@@ -73,9 +79,12 @@ def _load(review_id: str) -> Optional[Review]:
 
 
 def _review_page(review: Review, *, form: Optional[dict] = None, errors: Optional[dict] = None,
-                 conflict: bool = False, status: int = 200, saved: str = "", confirm_publish: bool = False):
+                 conflict: bool = False, status: int = 200, saved: str = "", confirm_publish: bool = False,
+                 source_form: Optional[dict] = None):
     verdict = store().get_check(review.check_id)
-    cards = evidence_cards(verdict) if verdict is not None else {}
+    # The cards show what the published check will show; the excluded passages are listed apart.
+    cards = evidence_cards(replace(verdict, evidence=workflow.visible_evidence(verdict, review))) \
+        if verdict is not None else {}
     if form is None:
         form = {name: getattr(review, name) or "" for name in FORM_FIELDS if name != "note"}
         form["note"] = ""
@@ -90,6 +99,7 @@ def _review_page(review: Review, *, form: Optional[dict] = None, errors: Optiona
                            next_statuses=next_statuses, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
                            verdicts=VERDICTS, segments=sentence_segments, confirm_publish=confirm_publish,
                            field_labels=FIELD_LABELS, audit_value=audit_value, form_fields=FORM_FIELDS,
+                           source_form=source_form or {"url": "", "stance": "supports"},
                            can_publish="published" in workflow.TRANSITIONS.get(review.status, ())), status
 
 
@@ -100,7 +110,9 @@ def review_page(review_id: str):
     review = _load(review_id)
     if review is None:
         return error_page(404, "Not Found", "There is no review with that id.")
-    saved = {"1": "Saved.", "published": "Published."}.get(request.args.get("saved", ""), "")
+    saved = {"1": "Saved.", "published": "Published.", "excluded": "Excluded: the published check leaves it out.",
+             "restored": "Put back: the published check shows it again.",
+             "added": "Source added."}.get(request.args.get("saved", ""), "")
     return _review_page(review, saved=saved)
 
 
@@ -167,3 +179,57 @@ def assign_review(review_id: str):
     if target == "queue":
         return redirect(url_for("web.reviews", **{k: v for k, v in request.args.items()}), 303)
     return redirect(url_for("web.review_page", review_id=review_id), 303)
+
+
+def _evidence_change(review_id: str, changes: dict, done: str, source_form: Optional[dict] = None):
+    """Apply one evidence change from a review page form; errors re-render the page (422, 409 when stale)."""
+    review = _load(review_id)
+    if review is None:
+        return error_page(404, "Not Found", "There is no review with that id.")
+    version = _form_version()
+    if version is None:
+        return error_page(400, "Bad Request", "The form did not say which version of the review it was based on.")
+    try:
+        if source_form is not None:
+            if review.status == "published":
+                raise workflow.Locked("status", "the review is published and locked")
+            stance = source_form["stance"]
+            if stance not in workflow.ADDED_STANCES:
+                raise workflow.ReviewError("stance", "must be one of " + ", ".join(workflow.ADDED_STANCES))
+            try:
+                source = ingest_url_source(store(), source_form["url"], current_app.extensions["factcheck_config"])
+            except IngestError as exc:
+                raise workflow.ReviewError("add_source.url", exc.reason) from None
+            changes = {"added_source": workflow.added_evidence(source, stance, current_user().username)}
+        workflow.update(store(), review_id, changes, by=current_user().username, expected_version=version)
+    except VersionConflict:
+        return _review_page(_load(review_id), conflict=True, status=409, source_form=source_form)
+    except workflow.Locked:
+        return _review_page(review, errors={"_form": "This review is published and locked; it cannot change."},
+                            status=409)
+    except workflow.ReviewError as exc:
+        return _review_page(review, errors={exc.field: exc.reason}, status=422, source_form=source_form)
+    return redirect(url_for("web.review_page", review_id=review_id, saved=done) + "#h-evidence", 303)
+
+
+@bp.post("/reviews/<review_id>/exclude")
+@require("review")
+def exclude_evidence(review_id: str):
+    """Leave a passage out of the published check, with a reason kept in the audit trail."""
+    return _evidence_change(review_id, {"exclude_evidence": {"passage_id": request.form.get("passage_id", ""),
+                                                             "reason": request.form.get("reason", "")}}, "excluded")
+
+
+@bp.post("/reviews/<review_id>/restore")
+@require("review")
+def restore_evidence(review_id: str):
+    """Put an excluded passage back."""
+    return _evidence_change(review_id, {"restore_evidence": request.form.get("passage_id", "")}, "restored")
+
+
+@bp.post("/reviews/<review_id>/sources")
+@require("review")
+def add_review_source(review_id: str):
+    """Fetch a source by URL (the URL ingest, with its address checks), store it and add it to the review."""
+    source_form = {"url": request.form.get("url", "").strip(), "stance": request.form.get("stance", "supports")}
+    return _evidence_change(review_id, {}, "added", source_form=source_form)
