@@ -228,6 +228,12 @@ class Review:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def flagged_by(self) -> Optional[str]:
+        """Who put the check in the queue (the first audit entry)."""
+        first = self.audit[0] if self.audit else {}
+        return first.get("by") if first.get("action") == "flagged" else None
+
     @classmethod
     def from_dict(cls, data: dict) -> "Review":
         # Reviews stored before a list field existed read it as empty.

@@ -447,6 +447,10 @@ class ReviewListArgsSchema(Schema):
     status = fields.String(validate=validate.OneOf(REVIEW_STATUSES))
     verdict = fields.String(validate=validate.OneOf(VERDICTS), metadata={"description": "the machine verdict"})
     assignee = fields.String(validate=validate.Length(min=1, max=200))
+    flagged_by = fields.String(validate=validate.Length(min=1, max=200),
+                               metadata={"description": "who flagged the check (a username or key:<name>)"})
+    waiting_days = fields.Integer(validate=validate.Range(min=0, max=36500), metadata={
+        "description": "only reviews flagged at least this many days ago"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE))
     cursor = cursor_field()
 

@@ -218,3 +218,14 @@ def test_patch_excludes_evidence_and_adds_a_source_by_url(app, client, flagged, 
     # A fact-checker may not change the evidence.
     assert patch(client, flagged, {"restore_evidence": passage_id}, auth["fiona"],
                  response.headers["ETag"]).status_code == 403
+
+
+def test_queue_filters_by_who_flagged_and_how_long_it_waited(client, flagged, auth, store):
+    mine = client.get("/api/v1/reviews?flagged_by=key:fiona", headers=auth["eddie"]).get_json()
+    assert [r["id"] for r in mine["items"]] == [flagged]
+    assert client.get("/api/v1/reviews?flagged_by=key:edna", headers=auth["eddie"]).get_json()["items"] == []
+    assert client.get("/api/v1/reviews?waiting_days=1", headers=auth["eddie"]).get_json()["items"] == []
+    assert [r["id"] for r in client.get("/api/v1/reviews?waiting_days=0", headers=auth["eddie"]).get_json()[
+        "items"]] == [flagged]
+    problem = assert_problem(client.get("/api/v1/reviews?waiting_days=-1", headers=auth["eddie"]), 422)
+    assert "waiting_days" in str(problem)

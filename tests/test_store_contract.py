@@ -254,6 +254,21 @@ def test_review_update_bumps_version_and_refuses_stale(store):
         store.update_review(review("chk-missing"), 1)
 
 
+def test_reviews_filtered_by_who_flagged_them_and_how_long_they_waited(store):
+    for check_id, by, created in (("chk-f1", "fiona", "2024-01-01T09:00:00+00:00"),
+                                  ("chk-f2", "frank", "2024-01-05T09:00:00+00:00"),
+                                  ("chk-f3", "fiona", "2024-01-09T09:00:00+00:00")):
+        store.create_review(review(check_id, created_at=created,
+                                   audit=[{"at": created, "by": by, "action": "flagged", "changes": {}}]))
+    if hasattr(store, "refresh_indexes"):
+        store.refresh_indexes()
+    assert sorted(r.id for r in store.list_reviews(flagged_by="fiona")) == ["chk-f1", "chk-f3"]
+    assert [r.id for r in store.list_reviews(flagged_by="nobody")] == []
+    assert sorted(r.id for r in store.list_reviews(created_before="2024-01-06T00:00:00+00:00")) == ["chk-f1", "chk-f2"]
+    assert [r.id for r in store.list_reviews(flagged_by="fiona", created_before="2024-01-06T00:00:00+00:00")] == [
+        "chk-f1"]
+
+
 def test_concurrent_review_updates_one_wins(store):
     """Two editors save at the same moment from the same version: exactly one succeeds, nothing is lost."""
     import threading

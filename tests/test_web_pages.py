@@ -164,7 +164,14 @@ def test_clients_cannot_flag_and_factcheckers_cannot_review(client, login, libra
     assert review.status == "pending" and review.audit[0]["by"] == "fiona"
     assert review.notes[0]["text"] == "Dates differ between sources"
     assert "in the editors' queue" in html_of(client.get(f"/checks/{check_id}"))
-    forbidden = client.get("/reviews")
+    # The fact-checker's /reviews is the list of the checks they flagged, with their status, read-only.
+    mine = client.get("/reviews")
+    html = html_of(mine)
+    assert mine.status_code == 200 and "My flagged checks" in html and LIBRARY_CLAIM in html
+    assert "Pending" in html and "waiting less than a minute" in html and ">My flags</a>" in html
+    assert f'href="/checks/{check_id}"' in html and "Assign to me" not in html and "/assign" not in html
+    assert LIBRARY_CLAIM not in html_of(client.get("/reviews?status=published"))
+    forbidden = client.get(f"/reviews/{check_id}")
     assert forbidden.status_code == 403
     assert "Your role (factchecker) cannot do this" in html_of(forbidden)
     assert "Log in as someone else" in html_of(forbidden)
@@ -190,7 +197,7 @@ def test_queue_filters_and_assign_to_me(client, login, library, store):
     assert LIBRARY_CLAIM not in html_of(client.get("/reviews?verdict=SUPPORTED"))
     assert LIBRARY_CLAIM in html_of(client.get("/reviews?verdict=" + store.get_check(check_id).verdict))
     assert LIBRARY_CLAIM not in html_of(client.get("/reviews?assignee=me"))
-    fields = form_fields(html, f"/reviews/{check_id}/assign?status=&amp;verdict=&amp;assignee=")
+    fields = form_fields(html, f"/reviews/{check_id}/assign?status=&amp;verdict=&amp;assignee=&amp;waiting=")
     response = post_form(client, f"/reviews/{check_id}/assign", {"version": fields["version"], "next": "queue"})
     assert response.status_code == 303
     review = store.get_review(check_id)
@@ -517,3 +524,32 @@ def test_editor_excludes_evidence_with_a_reason_and_adds_a_source_by_url(app, cl
     assert (target.url or "valley-times") not in script
     page = html_of(client.get(url))  # editors still see it, as excluded, and can no longer change it
     assert "Excluded evidence (1)" in page and "Put it back" not in page and "Exclude this passage" not in page
+
+
+def test_queue_filters_by_age_shows_the_wait_and_counts_assigned_reviews_in_the_header(client, login, library,
+                                                                                        store):
+    from datetime import datetime, timedelta, timezone
+
+    from factcheck import review as workflow
+
+    check_id = flagged(client, login, store)
+    # The review was flagged ten days ago.
+    review = store.get_review(check_id)
+    review.created_at = (datetime.now(timezone.utc) - timedelta(days=10, hours=2)).isoformat(timespec="seconds")
+    review = store.update_review(review, review.version)
+    html = html_of(client.get("/reviews"))
+    assert "waiting 10 days" in html and 'id="assigned-count"' not in html
+    assert LIBRARY_CLAIM in html_of(client.get("/reviews?waiting=7"))
+    assert LIBRARY_CLAIM not in html_of(client.get("/reviews?waiting=30"))
+    assert LIBRARY_CLAIM not in html_of(client.get("/reviews?assignee=edna"))
+    # Assigned to eddie by someone else: it is in his queue and the header counts it.
+    workflow.update(store, check_id, {"assignee": "eddie", "status": "in_review"}, by="edna",
+                    expected_version=review.version)
+    html = html_of(client.get("/"))
+    count = re.search(r'<span class="count" id="assigned-count">(\d+)', html)
+    assert count and count.group(1) == "1" and 'href="/reviews?assignee=me"' in html
+    assert LIBRARY_CLAIM in html_of(client.get("/reviews?assignee=me&waiting=1"))
+    assert LIBRARY_CLAIM in html_of(client.get("/reviews?assignee=eddie&verdict=" + review.machine_verdict))
+    # Done with: no longer counted.
+    workflow.update(store, check_id, {"status": "dismissed"}, by="eddie", expected_version=review.version + 1)
+    assert 'id="assigned-count"' not in html_of(client.get("/"))

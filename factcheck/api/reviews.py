@@ -7,6 +7,7 @@ overwritten: GET it again, re-apply the change, PATCH with the new ETag.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Optional
 
 from flask import request, url_for
@@ -71,11 +72,16 @@ def flag_check(data):
 @bp.arguments(s.ReviewListArgsSchema, location="query")
 @bp.response(200, s.ReviewListSchema)
 def list_reviews(args):
-    """The review queue, oldest update first, filtered by status, machine verdict and assignee."""
+    """The review queue, oldest update first, filtered by status, machine verdict, assignee, flagger and age."""
     limit = args["limit"]
+    created_before = None
+    if args.get("waiting_days"):  # 0: any age
+        created_before = (datetime.now(timezone.utc) - timedelta(days=args["waiting_days"])).isoformat(
+            timespec="seconds")
     found = store().list_reviews(status=args.get("status"), verdict=args.get("verdict"),
                                  assignee=args.get("assignee"), limit=limit + 1,
-                                 after=decode_cursor(args.get("cursor")))
+                                 after=decode_cursor(args.get("cursor")), flagged_by=args.get("flagged_by"),
+                                 created_before=created_before)
     body, headers = page(found, limit, lambda r: r.to_dict(), review_position)
     return json_response(body, headers=headers)
 

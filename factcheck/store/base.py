@@ -182,9 +182,12 @@ class Store(Protocol):
 
     def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
                      assignee: Optional[str] = None, limit: int = 50, offset: int = 0,
-                     after: Optional[Position] = None) -> list[Review]:
-        """Reviews, oldest update first (the queue order), then by id, filtered by status, machine verdict and
-        assignee. `after` (a position, see review_position) works at any depth; `offset` only up to 10,000."""
+                     after: Optional[Position] = None, flagged_by: Optional[str] = None,
+                     created_before: Optional[str] = None) -> list[Review]:
+        """Reviews, oldest update first (the queue order), then by id, filtered by status, machine verdict,
+        assignee, who flagged the check (Review.flagged_by) and `created_before` (an ISO UTC timestamp: only
+        reviews flagged before it, i.e. that have waited at least so long). `after` (a position, see
+        review_position) works at any depth; `offset` only up to 10,000."""
 
     def stats(self) -> dict:
         """Counts: {"sources": n, "passages": n, "checks": n}."""

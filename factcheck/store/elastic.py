@@ -721,7 +721,7 @@ class ElasticStore:
         return {"id": review.id, "check_id": review.check_id, "status": review.status,
                 "assignee": review.assignee, "machine_verdict": review.machine_verdict, "version": review.version,
                 "created_at": review.created_at, "updated_at": review.updated_at,
-                "explanation": review.explanation, "doc": review.to_dict()}
+                "explanation": review.explanation, "flagged_by": review.flagged_by, "doc": review.to_dict()}
 
     def create_review(self, review: Review) -> Review:
         self._ensure()
@@ -771,10 +771,14 @@ class ElasticStore:
 
     def list_reviews(self, *, status: Optional[str] = None, verdict: Optional[str] = None,
                      assignee: Optional[str] = None, limit: int = 50, offset: int = 0,
-                     after: Optional[Position] = None) -> list[Review]:
+                     after: Optional[Position] = None, flagged_by: Optional[str] = None,
+                     created_before: Optional[str] = None) -> list[Review]:
         self._ensure()
         filters = [{"term": {field: value}} for field, value in
-                   (("status", status), ("machine_verdict", verdict), ("assignee", assignee)) if value]
+                   (("status", status), ("machine_verdict", verdict), ("assignee", assignee),
+                    ("flagged_by", flagged_by)) if value]
+        if created_before:
+            filters.append({"range": {"created_at": {"lt": created_before}}})
         page = self._page(int(limit), int(offset), after)
         if page is None:
             return []

@@ -544,7 +544,8 @@ class SqliteStore:
 
     @_borrowing
     def list_reviews(self, *, status=None, verdict=None, assignee=None, limit: int = 50,
-                     offset: int = 0, after: Optional[Position] = None) -> list[Review]:
+                     offset: int = 0, after: Optional[Position] = None, flagged_by: Optional[str] = None,
+                     created_before: Optional[str] = None) -> list[Review]:
         if offset > MAX_OFFSET:
             return []
         clauses, params = [], []
@@ -552,6 +553,14 @@ class SqliteStore:
             if value:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        # Who flagged it is the first audit entry; when it was flagged, created_at (UTC ISO text: text order is
+        # time order). Both live in the stored JSON: the queue is small, so no column of their own.
+        if flagged_by:
+            clauses.append("json_extract(data, '$.audit[0].by') = ?")
+            params.append(flagged_by)
+        if created_before:
+            clauses.append("json_extract(data, '$.created_at') < ?")
+            params.append(created_before)
         if after is not None and after[0] > MAX_MILLIS:
             return []
         if after is not None and after[0] >= MIN_MILLIS:

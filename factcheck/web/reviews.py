@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 from flask import current_app, redirect, render_template, request, url_for
 
@@ -12,12 +13,13 @@ from ..models import REVIEW_STATUSES, VERDICTS, Review
 from ..evidence_view import evidence_cards
 from ..ingest import IngestError, ingest_url_source
 from ..schemas import make_cursor
-from ..store.base import MAX_OFFSET, NotFound, VersionConflict, review_position
+from ..store.base import MAX_OFFSET, NotFound, StoreError, VersionConflict, review_position
 from .auth import current_user, require
 from .shared import VERDICT_LABELS, bp, claimreview_script, error_page, list_paging, sentence_segments, store
 
 PAGE_SIZE = 25
-FORM_FIELDS = ("status", "rating", "explanation", "claimant", "claimant_type", "claim_date", "appearance", "note")
+FORM_FIELDS = ("status", "assignee", "rating", "explanation", "claimant", "claimant_type", "claim_date", "appearance",
+               "note")
 FIELD_LABELS = {"status": "Status", "rating": "Editor's rating", "explanation": "Explanation", "assignee": "Assignee",
                 "claimant": "Claimant", "claimant_type": "Claimant is", "claim_date": "Claim made on",
                 "appearance": "First appeared at", "evidence": "Evidence", "added_source": "Added source",
@@ -42,23 +44,93 @@ def flag_check(check_id: str):
     return redirect(url_for("web.saved_check", check_id=check_id) + "#h-review", 303)
 
 
+# The queue's age filter: reviews flagged at least this many days ago.
+WAITING = {"1": "more than a day", "3": "more than 3 days", "7": "more than a week", "30": "more than 30 days"}
+OPEN_STATUSES = ("pending", "in_review", "approved", "overridden")
+
+
+def waited(review: Review, now: Optional[datetime] = None) -> str:
+    """How long the review has waited since it was flagged (until it was published): "3 days", "5 hours"."""
+    try:
+        start = datetime.fromisoformat(review.created_at)
+        end = datetime.fromisoformat(review.published_at) if review.published_at else (now or _utcnow())
+    except (TypeError, ValueError):
+        return "unknown"
+    seconds = max(0, int((end - start).total_seconds()))
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return "less than a minute"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@bp.app_context_processor
+def _queue_globals() -> dict:
+    return {"assigned_open_count": assigned_open_count}
+
+
+def assigned_open_count() -> int:
+    """How many open reviews (not published or dismissed) are assigned to the logged-in editor: the header's
+    notification count (read when a page shows it; at most 100 are counted)."""
+    user = current_user()
+    if user is None or not user.can("review"):
+        return 0
+    try:
+        return sum(1 for r in store().list_reviews(assignee=user.username, limit=100) if r.status in OPEN_STATUSES)
+    except StoreError:  # the page (perhaps the 503 page saying so) is shown without the count
+        return 0
+
+
 @bp.get("/reviews")
-@require("review")
 def reviews():
-    """The review queue, oldest change first, filtered by status, machine verdict and assignee."""
-    filters = {name: request.args.get(name, "").strip() for name in ("status", "verdict", "assignee")}
+    """The review queue, oldest change first, filtered by status, machine verdict, assignee and age; a
+    fact-checker sees the checks they flagged, read-only."""
+    user = current_user()
+    if user is not None and not user.can("review") and user.can("ingest"):
+        return _my_flagged(user.username)
+    return _queue()
+
+
+@require("review")
+def _queue():
+    filters = {name: request.args.get(name, "").strip() for name in ("status", "verdict", "assignee", "waiting")}
     if filters["status"] not in REVIEW_STATUSES:
         filters["status"] = ""
     if filters["verdict"] not in VERDICTS:
         filters["verdict"] = ""
+    if filters["waiting"] not in WAITING:
+        filters["waiting"] = ""
     assignee = current_user().username if filters["assignee"] == "me" else filters["assignee"]
+    created_before = (_utcnow() - timedelta(days=int(filters["waiting"]))).isoformat(timespec="seconds") \
+        if filters["waiting"] else None
     page, offset, after = list_paging(PAGE_SIZE)
     items = store().list_reviews(status=filters["status"] or None, verdict=filters["verdict"] or None,
-                                  assignee=assignee or None, limit=PAGE_SIZE + 1, offset=offset, after=after)
+                                  assignee=assignee or None, limit=PAGE_SIZE + 1, offset=offset, after=after,
+                                  created_before=created_before)
     next_cursor = make_cursor(review_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
-    return render_template("reviews.html", items=items[:PAGE_SIZE], filters=filters, page=page,
+    return render_template("reviews.html", items=items[:PAGE_SIZE], filters=filters, page=page, mine=False,
                            next_cursor=next_cursor, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
-                           verdicts=VERDICTS, previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE)
+                           verdicts=VERDICTS, previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE,
+                           waiting=WAITING, waited=waited)
+
+
+def _my_flagged(username: str):
+    """A fact-checker's own flagged checks and where each stands (read-only)."""
+    filters = {"status": request.args.get("status", "").strip()}
+    if filters["status"] not in REVIEW_STATUSES:
+        filters["status"] = ""
+    page, offset, after = list_paging(PAGE_SIZE)
+    items = store().list_reviews(status=filters["status"] or None, flagged_by=username, limit=PAGE_SIZE + 1,
+                                 offset=offset, after=after)
+    next_cursor = make_cursor(review_position(items[PAGE_SIZE - 1])) if len(items) > PAGE_SIZE else None
+    return render_template("reviews.html", items=items[:PAGE_SIZE], filters=filters, page=page, mine=True,
+                           next_cursor=next_cursor, statuses=STATUS_LABELS, labels=VERDICT_LABELS,
+                           verdicts=VERDICTS, previous_by_number=page - 1 <= MAX_OFFSET // PAGE_SIZE,
+                           waiting=WAITING, waited=waited)
 
 
 def audit_value(field_name: str, value) -> str:
