@@ -68,7 +68,43 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     api.init_app(app)  # flask-smorest blueprints, OpenAPI document, docs, rate limit, webhook worker
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    app.after_request(_cors_headers)
     return app
+
+
+# The read-only JSON routes another site's page may fetch (FACTCHECK_CORS_ORIGINS): no session is read there
+# and nothing changes. The HTML pages (sessions, CSRF) and every write route are never opened to other origins.
+CORS_ENDPOINTS = frozenset({
+    "web.timeline_json", "api.get_check", "reviews.get_claimreview", "sources.get_source",
+    "sources.list_source_versions", "sources.get_source_version", "sources.list_sources", "sources.timeline",
+    "api-docs.openapi_json"})
+
+
+def _cors_headers(response):
+    """Access-Control-Allow-Origin for a configured origin on the read-only routes (GET, HEAD and their
+    preflight); the API's key goes in the Authorization header, so that header may be sent, but no cookies."""
+    from flask import current_app, request
+
+    endpoint = request.endpoint
+    if request.method == "OPTIONS":  # a preflight: which route would the GET it asks about reach?
+        try:
+            endpoint = current_app.url_map.bind_to_environ(request.environ).match(method="GET")[0]
+        except Exception:  # noqa: BLE001 - no GET route here (404, 405): nothing to allow
+            endpoint = None
+    if endpoint not in CORS_ENDPOINTS or request.method not in ("GET", "HEAD", "OPTIONS"):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    allowed = current_app.extensions["factcheck_config"].allowed_origins()
+    if not origin or not (origin in allowed or "*" in allowed):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Link, Location, Retry-After"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
 
 
 def _json_provider(app: "Flask"):

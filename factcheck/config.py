@@ -96,6 +96,10 @@ class Config:
     publisher_url: str | None = None
     # FACTCHECK_PUBLISHER_LOGO: the http(s) URL of its logo image; left out when unset
     publisher_logo: str | None = None
+    # FACTCHECK_CORS_ORIGINS: comma-separated origins (e.g. "https://news.example") whose pages may read the
+    # read-only JSON routes (/timeline.json, the API's GET routes for checks, sources, timelines, ClaimReview);
+    # "*" allows any. Never the pages with sessions or any write route.
+    cors_origins: str = ""
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -121,4 +125,11 @@ class Config:
             publisher_name=os.environ.get("FACTCHECK_PUBLISHER_NAME") or "factcheck",
             publisher_url=os.environ.get("FACTCHECK_PUBLISHER_URL") or None,
             publisher_logo=os.environ.get("FACTCHECK_PUBLISHER_LOGO") or None,
+            cors_origins=os.environ.get("FACTCHECK_CORS_ORIGINS") or "",
         )
+
+    def allowed_origins(self) -> frozenset[str]:
+        """The origins of FACTCHECK_CORS_ORIGINS, without a trailing slash (browsers send none)."""
+        value = self.cors_origins
+        parts = value.split(",") if isinstance(value, str) else list(value or ())
+        return frozenset(p.strip().rstrip("/") for p in parts if isinstance(p, str) and p.strip())

@@ -338,3 +338,37 @@ def test_a_webhook_delivery_ends_at_its_deadline(tmp_path, slow_server):
     [attempt] = webhooks.list_deliveries(config.admin_db, hook.id)
     assert attempt["success"] is False and attempt["error"] == "timed out after 2 s"
     dispatcher.stop()
+
+
+def test_cors_only_for_configured_origins_on_read_only_routes(tmp_path):
+    """FACTCHECK_CORS_ORIGINS opens the read-only JSON routes to those origins; pages with sessions and every
+    write route stay closed to other sites."""
+    from factcheck import create_app
+
+    app = create_app({"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
+                      "admin_db": str(tmp_path / "admin.db"), "cors_origins": "https://news.example, https://b.example/"})
+    client = app.test_client()
+
+    def allowed(method, url, origin="https://news.example", **kwargs):
+        response = client.open(url, method=method, headers={"Origin": origin,
+                                                            "Access-Control-Request-Method": "GET"}, **kwargs)
+        return response.headers.get("Access-Control-Allow-Origin")
+
+    assert allowed("GET", "/timeline.json?q=library") == "https://news.example"
+    assert allowed("GET", "/timeline.json?q=library", origin="https://b.example") == "https://b.example"
+    assert client.get("/timeline.json?q=x", headers={"Origin": "https://news.example"}).headers["Vary"] == "Origin"
+    assert allowed("GET", "/api/v1/sources") == "https://news.example"
+    assert allowed("OPTIONS", "/api/v1/sources") == "https://news.example"
+    preflight = client.options("/api/v1/sources", headers={"Origin": "https://news.example",
+                                                           "Access-Control-Request-Method": "POST"})
+    assert preflight.headers["Access-Control-Allow-Methods"] == "GET, HEAD"  # the browser will not send the POST
+    assert allowed("GET", "/timeline.json?q=library", origin="https://evil.example") is None
+    assert allowed("GET", "/timeline.json?q=library", origin="null") is None
+    for method, url in (("GET", "/"), ("GET", "/timeline?q=library"), ("GET", "/reviews"), ("GET", "/login"),
+                        ("POST", "/check"), ("POST", "/api/v1/checks"), ("POST", "/api/v1/sources"),
+                        ("GET", "/api/v1/reviews"), ("GET", "/api/v1/webhooks"), ("OPTIONS", "/api/v1/checks")):
+        assert allowed(method, url) is None, (method, url)
+    unset = create_app({"store_url": f"sqlite:///{tmp_path}/fc2.db", "elasticsearch_url": None,
+                        "load_demo": False, "admin_db": str(tmp_path / "admin2.db")}).test_client()
+    assert "Access-Control-Allow-Origin" not in unset.get("/timeline.json?q=x",
+                                                          headers={"Origin": "https://news.example"}).headers
