@@ -192,15 +192,29 @@ def _security_headers(response):
     return response
 
 
-def load_demo(store: "Store", config: Config) -> int:
-    """Ingest the bundled Wikinews corpus into an empty store when config.load_demo; return sources added."""
+def load_demo(store: "Store", config: Config, every: int = 20) -> int:
+    """Ingest the bundled Wikinews corpus into an empty store when config.load_demo; return sources added.
+
+    It takes about half a minute on a first run (extraction and sentence vectors), so it says so and counts the
+    sources as they are stored, every `every` sources and at the end."""
     if not config.load_demo or store.stats().get("sources", 0) > 0:
         return 0
     from .ingest import ingest_records
 
     with DEMO_CORPUS.open(encoding="utf-8") as handle:
+        total = sum(1 for line in handle if line.strip())
+    print(f"loading the demo corpus ({total} Wikinews articles) into the empty store; the first run takes about "
+          "half a minute...", flush=True)
+    done = {"count": 0}
+
+    def progress(item: str, outcome: str) -> None:
+        done["count"] += 1
+        if done["count"] % every == 0 or done["count"] == total:
+            print(f"  {done['count']}/{total} sources", flush=True)
+
+    with DEMO_CORPUS.open(encoding="utf-8") as handle:
         records = (json.loads(line) for line in handle if line.strip())
-        report = ingest_records(store, records, config)
+        report = ingest_records(store, records, config, progress)
     added = report.added if isinstance(report.added, int) else len(report.added)
-    print(f"loaded demo corpus: {added} sources")
+    print(f"loaded demo corpus: {added} sources", flush=True)
     return added

@@ -311,3 +311,37 @@ def test_stale_review_form_keeps_the_edits(browser, live_server):
         assert "Stale note." in first.locator("table.audit").inner_text()
     finally:
         context.close()
+
+
+def test_phone_header_and_timeline_form_line_up_at_390px(browser, live_server):
+    """At 390 px (a phone) with an editor's full header: nothing overflows sideways, the name and the account
+    share the top line and the menu sits on one line below; the timeline form's inputs line up one per line."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    try:
+        log_in(tab, "eddie")
+        tab.goto("/timeline")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        box = {name: tab.locator(selector).first.bounding_box() for name, selector in (
+            ("brand", "header.site .brand"), ("account", "header.site .account"), ("nav", "header.site nav"))}
+        assert abs(box["brand"]["y"] - box["account"]["y"]) < 10  # one top line
+        assert box["account"]["x"] + box["account"]["width"] <= 390
+        assert box["nav"]["y"] >= box["brand"]["y"] + box["brand"]["height"] - 2
+        tops = {round(item["y"]) for item in tab.locator("header.site nav li").evaluate_all(
+            "items => items.map(i => i.getBoundingClientRect().toJSON())")}
+        assert len(tops) == 1, tops  # the menu does not wrap
+        inputs = tab.locator("form.filters input").evaluate_all(
+            "items => items.map(i => i.getBoundingClientRect().toJSON())")
+        assert len(inputs) == 5
+        assert len({round(i["x"]) for i in inputs}) == 1 and len({round(i["width"]) for i in inputs}) == 1
+        assert all(i["x"] + i["width"] <= 390 for i in inputs)
+        assert [round(i["y"]) for i in inputs] == sorted(round(i["y"]) for i in inputs)  # one per line
+        shot(tab, "timeline_phone_390")
+    finally:
+        context.close()
+
+
+def test_api_docs_have_the_favicon(page):
+    page.goto("/api/docs")
+    href = page.locator('link[rel="icon"]').get_attribute("href")
+    assert href.endswith("favicon.svg") and page.request.get(href).ok

@@ -307,3 +307,28 @@ def test_ingest_in_process_reports_on_stderr(env_store, monkeypatch, tmp_path, c
     captured = capsys.readouterr()
     assert captured.out.startswith("added 1, updated 0, unchanged 0, failed 1")
     assert f"{tmp_path / 'missing.txt'}: no such file or directory" in captured.err
+
+
+def test_loading_the_demo_corpus_shows_progress(tmp_path, monkeypatch, capsys):
+    """The first `scripts/serve` says what it is loading and counts the sources, rather than ~35 s of silence."""
+    import json as json_module
+
+    import factcheck
+    from factcheck.config import Config
+    from factcheck.store.sqlite import SqliteStore
+
+    from .conftest import SEED_SOURCES
+
+    corpus = tmp_path / "demo.jsonl"
+    corpus.write_text("".join(json_module.dumps(record) + "\n" for record in SEED_SOURCES), encoding="utf-8")
+    monkeypatch.setattr(factcheck, "DEMO_CORPUS", corpus)
+    store = SqliteStore(str(tmp_path / "demo.db"))
+    try:
+        config = Config(load_demo=True, admin_db=str(tmp_path / "admin.db"))
+        assert factcheck.load_demo(store, config, every=2) == 3
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[0].startswith("loading the demo corpus (3 Wikinews articles)")
+        assert lines[1:] == ["  2/3 sources", "  3/3 sources", "loaded demo corpus: 3 sources"]
+        assert factcheck.load_demo(store, config) == 0 and capsys.readouterr().out == ""  # not empty: nothing
+    finally:
+        store.close()

@@ -96,7 +96,8 @@ docs = FlaskBlueprint("api_docs_ui", __name__, url_prefix="/api/docs")
 
 _DOCS_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>factcheck API</title>
-<link rel="stylesheet" href="{assets}swagger-ui.css"></head>
+<link rel="stylesheet" href="{assets}swagger-ui.css">
+<link rel="icon" href="{favicon}" type="image/svg+xml"></head>
 <body><div id="swagger-ui"></div>
 <script src="{assets}swagger-ui-bundle.js"></script><script src="{init}"></script></body></html>"""
 
@@ -106,7 +107,8 @@ _DOCS_HTML = """<!doctype html>
 def docs_page():
     """Swagger UI for the OpenAPI document, served from this app (no CDN)."""
     html = _DOCS_HTML.format(assets=url_for("api_docs_ui.docs_asset", filename=""),
-                             init=url_for("api_docs_ui.docs_init"))
+                             init=url_for("api_docs_ui.docs_init"),
+                             favicon=url_for("static", filename="favicon.svg"))
     response = current_app.response_class(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
