@@ -68,7 +68,8 @@ def group_by_source(evidence: list[Evidence]) -> dict[str, list[SourceCard]]:
         voices = [SimpleNamespace(
             item=e, supports=float(e.score or 0.0), conflicts=0.0, group="",
             comparison=SimpleNamespace(hit=SimpleNamespace(
-                passage=SimpleNamespace(text=e.sentence, vector=vectors[i] if vectors is not None else None),
+                passage=SimpleNamespace(id=e.passage_id or f"{e.source_id}:{i}", text=e.sentence,
+                                        vector=vectors[i] if vectors is not None else None),
                 source=SimpleNamespace(id=e.source_id, publisher=e.publisher))))
             for i, e in enumerate(items)]
         independent_sources(voices)
