@@ -176,9 +176,13 @@ class Verdict:
     claim_date: Optional[str] = None
     id: Optional[str] = None
     created_at: Optional[str] = None
+    # The claim's MiniLM vector when it was computed (factcheck.repeat): the stores keep it beside the saved
+    # check to find earlier checks of the same claim; like Passage.vector it is not part of to_dict.
+    claim_vector: Optional[Any] = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(replace(self, claim_vector=None))
+        del data["claim_vector"]
         if data.get("id") is None:
             data.pop("id")
         return data
@@ -187,7 +191,7 @@ class Verdict:
     def from_dict(cls, data: dict) -> "Verdict":
         data = dict(data)
         data["evidence"] = [Evidence(**e) for e in data.get("evidence") or []]
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k != "claim_vector"})
 
 
 REVIEW_STATUSES = ("pending", "in_review", "approved", "overridden", "dismissed", "published")

@@ -507,3 +507,75 @@ def test_both_stores_give_identical_verdicts(tmp_path, elastic_store):  # noqa: 
                 [(e.passage_id, e.stance, e.score) for e in b.evidence], claim
     finally:
         sqlite_store.close()
+
+
+def saved_check(store, check_id, claim, vector=None, verdict="REFUTED"):
+    check = Verdict(claim, verdict, 0.8, None, [], [], id=check_id, claim_vector=vector)
+    store.save_check(check)
+    return check
+
+
+def check_ids(hits):
+    return [hit.check.id for hit in hits]
+
+
+def test_checks_are_found_by_claim_vector_best_first(store):
+    saved_check(store, "chk-geneva", "Norway and Chile met in Geneva on 14 May 2024", unit(1, 0.1))
+    saved_check(store, "chk-talks", "Fisheries talks were held in Geneva", unit(1, 0.5), "SUPPORTED")
+    saved_check(store, "chk-bridge", "A bridge opened in Bergen in 2023", unit(0, 1))
+    saved_check(store, "chk-novector", "Norway and Chile met in Geneva")  # saved before vectors existed
+    hits = store.nearest_checks(unit(1, 0), limit=2)
+    assert check_ids(hits) == ["chk-geneva", "chk-talks"]
+    assert hits[0].score == pytest.approx(0.995, abs=2e-3) and hits[1].score == pytest.approx(0.894, abs=2e-3)
+    assert hits[0].check.claim == "Norway and Chile met in Geneva on 14 May 2024"
+    assert hits[1].check.verdict == "SUPPORTED" and hits[1].check.claim_vector is None
+    assert float(hits[0].vector @ unit(1, 0.1)) == pytest.approx(1.0, abs=1e-3)
+    assert check_ids(store.nearest_checks(unit(0, 1), limit=10)) == ["chk-bridge", "chk-talks", "chk-geneva"]
+    assert store.nearest_checks(None) == [] and store.nearest_checks(unit(1, 0), limit=0) == []
+    # The claim's vector is kept beside the check, not in the verdict the API shows.
+    assert "claim_vector" not in store.get_check("chk-geneva").to_dict()
+
+
+def test_checks_are_found_by_claim_terms(store):
+    saved_check(store, "chk-geneva", "Norway and Chile met in Geneva on 14 May 2024", unit(1, 0.1))
+    saved_check(store, "chk-novector", "Fishing ministers from Chile met in Geneva")
+    saved_check(store, "chk-bridge", "A bridge opened in Bergen in 2023", unit(0, 1))
+    hits = store.search_checks("Chile and Norway met in Geneva")
+    assert check_ids(hits) == ["chk-geneva", "chk-novector"]
+    assert hits[0].vector is not None and hits[1].vector is None
+    assert check_ids(store.search_checks("bridges in Bergen")) == ["chk-bridge"]
+    assert store.search_checks("the and of") == [] and store.search_checks("") == []
+
+
+def test_saving_a_check_again_replaces_its_index_entries(store):
+    saved_check(store, "chk-one", "Norway and Chile met in Geneva", unit(1, 0))
+    saved_check(store, "chk-one", "A bridge opened in Bergen", unit(0, 1))
+    assert check_ids(store.search_checks("Geneva")) == []
+    assert check_ids(store.search_checks("Bergen")) == ["chk-one"]
+    assert check_ids(store.nearest_checks(unit(0, 1), limit=5)) == ["chk-one"]
+    assert store.nearest_checks(unit(0, 1), limit=5)[0].score == pytest.approx(1.0, abs=1e-3)
+    assert store.stats()["checks"] == 1
+
+
+def test_a_sqlite_file_made_before_check_vectors_indexes_its_checks_by_terms(tmp_path):
+    import json
+    import sqlite3
+
+    path = str(tmp_path / "old.db")
+    conn = sqlite3.connect(path)
+    conn.executescript("CREATE TABLE checks (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL,"
+                       " verdict TEXT NOT NULL, data TEXT NOT NULL); PRAGMA user_version = 4;")
+    old = Verdict("Norway and Chile met in Geneva", "SUPPORTED", 0.9, None, [], [], id="chk-old",
+                  created_at="2024-05-01T00:00:00+00:00")
+    conn.execute("INSERT INTO checks VALUES (?,?,?,?,?)", (old.id, old.created_at, old.claim, old.verdict,
+                                                             json.dumps(old.to_dict())))
+    conn.commit()
+    conn.close()
+    store = SqliteStore(path)
+    try:
+        assert check_ids(store.search_checks("Geneva talks")) == ["chk-old"]
+        assert store.nearest_checks(unit(1, 0)) == []
+        saved_check(store, "chk-new", "Chile and Norway talks in Geneva", unit(1, 0))
+        assert check_ids(store.nearest_checks(unit(1, 0))) == ["chk-new"]
+    finally:
+        store.close()

@@ -103,6 +103,16 @@ class Hit:
     score: float
 
 
+@dataclass
+class CheckHit:
+    """A saved check found by its claim: the verdict, the claim's stored vector (None when saved without one) and
+    the backend's score (the cosine for `nearest_checks`, a full-text relevance for `search_checks`)."""
+
+    check: Verdict
+    score: float
+    vector: Optional[object] = None
+
+
 @runtime_checkable
 class Store(Protocol):
     """Where sources, their passages, checks and reviews live."""
@@ -165,7 +175,17 @@ class Store(Protocol):
         and/or the entity key, ordered by their first date's range_start, then source id."""
 
     def save_check(self, verdict: Verdict) -> str:
-        """Persist a verdict; assign `verdict.id` if it has none; return the id."""
+        """Persist a verdict; assign `verdict.id` if it has none; return the id. The claim is indexed by its terms
+        (textutil.index_terms) and, when `verdict.claim_vector` is set, by that vector, for the two methods below;
+        saving under a stored id replaces that check and its index entries."""
+
+    def nearest_checks(self, vector, *, limit: int = 20) -> list[CheckHit]:
+        """Saved checks whose claim vectors are closest to `vector` (cosine), best first, each CheckHit's score
+        being that cosine and its vector the stored one; checks saved without a vector are not found this way."""
+
+    def search_checks(self, text: str, *, limit: int = 20) -> list[CheckHit]:
+        """Saved checks whose claims share at least one indexed term with `text`, most relevant first (the score
+        is the backend's full-text relevance: compare it within one answer only); [] when `text` has no term."""
 
     def get_check(self, check_id: str) -> Optional[Verdict]:
         """The stored verdict, or None."""

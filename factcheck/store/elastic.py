@@ -27,7 +27,7 @@ from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
 from ..models import SOURCE_CONTENT_FIELDS, Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import (MAX_OFFSET, UNDATED_DAY, Hit, NotFound, Position, StoreError, StoreUnavailable,
+from .base import (MAX_OFFSET, UNDATED_DAY, CheckHit, Hit, NotFound, Position, StoreError, StoreUnavailable,
                    VersionConflict, millis)
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
@@ -693,10 +693,38 @@ class ElasticStore:
         verdict.created_at = verdict.created_at or _now()
         doc = {"id": verdict.id, "verdict": verdict.verdict, "claim": verdict.claim,
                "confidence": verdict.confidence, "as_of": verdict.as_of, "claim_date": verdict.claim_date,
-               "created_at": verdict.created_at, "doc": verdict.to_dict()}
+               "created_at": verdict.created_at, "doc": verdict.to_dict(), "terms": index_terms(verdict.claim)}
+        claim_vector = _vector(verdict.claim_vector)
+        if claim_vector:
+            doc["claim_vector"] = claim_vector
         with self._errors(f"store check {verdict.id}"):
             self.es.index(index=self.alias("checks"), id=verdict.id, document=doc, refresh=self.refresh)
         return verdict.id
+
+    def nearest_checks(self, vector, *, limit: int = 20) -> list[CheckHit]:
+        self._ensure()
+        query_vector = _vector(vector)
+        if query_vector is None or limit <= 0:
+            return []
+        knn = {"field": "claim_vector", "query_vector": query_vector, "k": int(limit),
+               "num_candidates": max(100, 5 * int(limit))}
+        with self._errors("search checks by vector"):
+            hits = self.es.search(index=self.alias("checks"), knn=knn, size=int(limit),
+                                  source=["doc", "claim_vector"])["hits"]["hits"]
+        # Elasticsearch scores cosine kNN as (1 + cosine) / 2: give the cosine, as the SQLite store does.
+        return [CheckHit(Verdict.from_dict(h["_source"]["doc"]), 2.0 * float(h.get("_score") or 0.0) - 1.0,
+                         _unlist(h["_source"].get("claim_vector"))) for h in hits]
+
+    def search_checks(self, text: str, *, limit: int = 20) -> list[CheckHit]:
+        self._ensure()
+        terms = index_terms(text or "")
+        if not terms or limit <= 0:
+            return []
+        with self._errors("search checks"):
+            hits = self.es.search(index=self.alias("checks"), query={"match": {"terms": {"query": terms}}},
+                                  size=min(int(limit), MAX_WINDOW), source=["doc", "claim_vector"])["hits"]["hits"]
+        return [CheckHit(Verdict.from_dict(h["_source"]["doc"]), float(h.get("_score") or 0.0),
+                         _unlist(h["_source"].get("claim_vector"))) for h in hits]
 
     def get_check(self, check_id: str) -> Optional[Verdict]:
         self._ensure()

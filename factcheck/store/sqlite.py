@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 
 from ..models import Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, UNDATED_DAY, Hit, NotFound, Position, StoreError,
+from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, UNDATED_DAY, CheckHit, Hit, NotFound, Position, StoreError,
                    StoreUnavailable, VersionConflict, from_millis, pack_vector, unpack_vector)
 
 SCHEMA = """
@@ -57,9 +57,11 @@ CREATE TABLE IF NOT EXISTS passage_entities (
 );
 CREATE INDEX IF NOT EXISTS passage_entities_key ON passage_entities(key);
 CREATE TABLE IF NOT EXISTS checks (
-    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL, verdict TEXT NOT NULL, data TEXT NOT NULL
+    id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL, verdict TEXT NOT NULL, data TEXT NOT NULL,
+    terms TEXT, vector BLOB
 );
 CREATE INDEX IF NOT EXISTS checks_created ON checks(created_at);
+CREATE VIRTUAL TABLE IF NOT EXISTS checks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE IF NOT EXISTS reviews (
     id TEXT PRIMARY KEY, status TEXT NOT NULL, machine_verdict TEXT NOT NULL, assignee TEXT,
     version INTEGER NOT NULL, updated_at TEXT NOT NULL, data TEXT NOT NULL
@@ -67,7 +69,7 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -110,11 +112,13 @@ class SqliteStore:
         self._local = threading.local()
         self._vector_lock = threading.Lock()
         self._vectors = None  # (max rowid, count, rowids, matrix) of the stored passage vectors
+        self._check_vectors = None  # (max rowid, count, rowids, matrix) of the stored claim vectors
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=8)
         with self._use() as conn:
             self._migrate(conn)
             conn.executescript(SCHEMA)
             self._add_version_column(conn)
+            self._index_old_checks(conn)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @staticmethod
@@ -125,12 +129,28 @@ class SqliteStore:
             conn.execute("ALTER TABLE sources ADD COLUMN version INTEGER NOT NULL DEFAULT 1")
 
     @staticmethod
+    def _index_old_checks(conn: sqlite3.Connection) -> None:
+        """Version 5 indexes the claims of saved checks by their terms (checks saved before have none: index them
+        now; their vectors stay absent, so only search_checks finds them)."""
+        rows = conn.execute("SELECT rowid, claim FROM checks WHERE terms IS NULL").fetchall()
+        if not rows:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        for rowid, claim in rows:
+            terms = index_terms(claim)
+            conn.execute("UPDATE checks SET terms = ? WHERE rowid = ?", (terms, rowid))
+            conn.execute("DELETE FROM checks_fts WHERE rowid = ?", (rowid,))
+            conn.execute("INSERT INTO checks_fts (rowid, terms) VALUES (?, ?)", (rowid, terms))
+        conn.execute("COMMIT")
+
+    @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:
         """Version 1 indexed the raw text with FTS5's porter stemmer; version 2 indexes index_terms(); version 3
         numbers source versions (`_add_version_column`); version 4 keeps sentence vectors beside the rows (older
         rows have none: the checker computes theirs when it reads them)."""
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        for table, column in (("passages", "vector"), ("sources", "title_vector")):
+        for table, column in (("passages", "vector"), ("sources", "title_vector"), ("checks", "terms"),
+                              ("checks", "vector")):
             columns = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
             if columns and column not in columns:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} BLOB")
@@ -484,14 +504,68 @@ class SqliteStore:
     def save_check(self, verdict: Verdict) -> str:
         verdict.id = verdict.id or "chk-" + uuid.uuid4().hex[:16]
         verdict.created_at = verdict.created_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        conn = self._conn()
-        try:
-            conn.execute("INSERT OR REPLACE INTO checks (id, created_at, claim, verdict, data) VALUES (?,?,?,?,?)",
-                         (verdict.id, verdict.created_at, verdict.claim, verdict.verdict,
-                          json.dumps(verdict.to_dict())))
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"SQLite is busy or unwritable: {exc}") from exc
+        terms = index_terms(verdict.claim)
+        with self._write() as conn:
+            # The FTS row follows the check's rowid, which a replacement changes: drop both, then insert both.
+            conn.execute("DELETE FROM checks_fts WHERE rowid IN (SELECT rowid FROM checks WHERE id = ?)",
+                         (verdict.id,))
+            conn.execute("DELETE FROM checks WHERE id = ?", (verdict.id,))
+            cur = conn.execute(
+                "INSERT INTO checks (id, created_at, claim, verdict, data, terms, vector) VALUES (?,?,?,?,?,?,?)",
+                (verdict.id, verdict.created_at, verdict.claim, verdict.verdict, json.dumps(verdict.to_dict()),
+                 terms, pack_vector(verdict.claim_vector)))
+            conn.execute("INSERT INTO checks_fts (rowid, terms) VALUES (?, ?)", (cur.lastrowid, terms))
         return verdict.id
+
+    @_borrowing
+    def nearest_checks(self, vector, *, limit: int = 20) -> list[CheckHit]:
+        import numpy as np
+
+        rowids, matrix = self._check_matrix()
+        if vector is None or not len(rowids) or limit <= 0:
+            return []
+        similarity = matrix @ np.asarray(vector, dtype=np.float32)
+        wanted = min(len(rowids), int(limit))
+        top = np.argpartition(-similarity, wanted - 1)[:wanted]
+        top = top[np.argsort(-similarity[top], kind="stable")]
+        return self._check_hits([(int(rowids[i]), float(similarity[i])) for i in top])
+
+    @_borrowing
+    def search_checks(self, text: str, *, limit: int = 20) -> list[CheckHit]:
+        match = fts_query(text or "")
+        if not match or limit <= 0:
+            return []
+        rows = self._conn().execute(
+            "SELECT rowid, -bm25(checks_fts) AS score FROM checks_fts WHERE checks_fts MATCH ?"
+            " ORDER BY bm25(checks_fts), rowid LIMIT ?", (match, int(limit))).fetchall()
+        return self._check_hits([(r["rowid"], float(r["score"])) for r in rows])
+
+    def _check_hits(self, scored: list[tuple[int, float]]) -> list[CheckHit]:
+        if not scored:
+            return []
+        marks = ",".join("?" * len(scored))
+        rows = self._conn().execute(f"SELECT rowid, data, vector FROM checks WHERE rowid IN ({marks})",
+                                    [rowid for rowid, _ in scored]).fetchall()
+        by_rowid = {r["rowid"]: r for r in rows}
+        return [CheckHit(Verdict.from_dict(json.loads(by_rowid[rowid]["data"])), score,
+                         unpack_vector(by_rowid[rowid]["vector"]))
+                for rowid, score in scored if rowid in by_rowid]
+
+    def _check_matrix(self):
+        """Every stored claim vector as one float32 matrix (rowids beside it), reloaded when checks changed."""
+        import numpy as np
+
+        conn = self._conn()
+        top, count = conn.execute("SELECT MAX(rowid), COUNT(*) FROM checks WHERE vector IS NOT NULL").fetchone()
+        with self._vector_lock:
+            cached = self._check_vectors
+            if cached is not None and cached[0] == top and cached[1] == count:
+                return cached[2], cached[3]
+            rows = conn.execute("SELECT rowid, vector FROM checks WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
+            rowids = np.array([r[0] for r in rows], dtype=np.int64)
+            matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
+            self._check_vectors = (top, count, rowids, matrix)
+            return rowids, matrix
 
     @_borrowing
     def get_check(self, check_id: str) -> Optional[Verdict]:
