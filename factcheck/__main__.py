@@ -1,4 +1,4 @@
-"""Command line: python -m factcheck ingest|check|timeline|serve|keys|indexes|timeml ...
+"""Command line: python -m factcheck ingest|check|spot|timeline|serve|keys|indexes|timeml ...
 
 Exit status: 0 success, 1 some items failed, 2 the command itself failed (bad arguments, store unavailable,
 nothing usable). Bad input never ends in a traceback: it is reported as "ITEM: REASON" on stderr.
@@ -183,6 +183,131 @@ def cmd_check(args, config: Config) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# spot
+
+
+SPOT_BATCH = 64  # sentences scored per encoder call in --file mode
+
+
+def _read_document(value: str, config: Config) -> list[tuple[str, dict]]:
+    """(item, record) of each document a PATH, URL or "-" (stdin) holds; errors reported and skipped."""
+    if value == "-":
+        from .ingest import IngestError, decode_bytes
+
+        try:
+            return [("-", {"text": decode_bytes(sys.stdin.buffer.read(config.max_text_bytes + 1))})]
+        except IngestError as exc:
+            raise CommandError(f"-: {exc.reason}") from None
+    from .ingest import iter_input
+
+    documents = []
+    for raw in iter_input(value, config):
+        if raw.error or not isinstance(raw.record, dict) or not isinstance(raw.record.get("text"), str):
+            _err(f"{raw.item}: {raw.error or 'no text in this record'}")
+            continue
+        documents.append((raw.item, raw.record))
+    return documents
+
+
+def _print_spotted(item: str, sentences: list[dict], show_all: bool, limit: int) -> None:
+    worthy = sorted((s for s in sentences if s["check_worthy"]), key=lambda s: s["rank"])
+    print(f"{item}: {len(sentences)} sentences, {len(worthy)} worth checking")
+    shown = sentences if show_all else worthy[:limit]
+    for s in shown:
+        mark = f"{s['rank']:>3}." if s["rank"] else "    "
+        who = f"[{s['speaker']}] " if s["speaker"] else ""
+        why = f"  ({', '.join(s['features'])})" if s["features"] else ""
+        print(f"{mark} {s['score']:.2f}  {who}{s['text']}{why}")
+
+
+def _spot_file(args) -> int:
+    from . import jsonsafe
+    from .spot import MAX_SENTENCE_CHARS, spot_sentences
+
+    failed = 0
+    pending: list[tuple[int, object, Optional[dict], Optional[str]]] = []  # (line, id, entry, error) in order
+
+    def flush() -> None:
+        entries = [p[2] for p in pending if p[2] is not None]
+        scored = iter(spot_sentences(entries) if entries else [])
+        for number, line_id, entry, error in pending:
+            if error is not None:
+                if args.json:
+                    print(json.dumps({"id": line_id, "line": number, "error": error}, ensure_ascii=False))
+                continue
+            s = next(scored)
+            out = {"id": line_id, "score": s.score, "check_worthy": s.check_worthy, "speaker": s.speaker,
+                   "features": s.features}
+            if args.json:
+                print(json.dumps(out, ensure_ascii=False))
+            else:
+                print(f"{line_id if line_id is not None else number}: {s.score:.2f} "
+                      f"{'check-worthy' if s.check_worthy else '-'}  {s.text}")
+        sys.stdout.flush()
+        pending.clear()
+
+    try:
+        stream = open(args.file, "rb") if args.file != "-" else sys.stdin.buffer
+    except OSError as exc:
+        raise CommandError(f"{args.file}: cannot read the file: {exc.strerror or exc}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            line_id = None
+            try:
+                try:
+                    entry = jsonsafe.loads(line.decode("utf-8-sig"))
+                except UnicodeDecodeError:
+                    raise ValueError("not valid UTF-8") from None
+                except ValueError as exc:
+                    raise ValueError(f"invalid JSON: {jsonsafe.describe(exc)}") from None
+                if not isinstance(entry, dict):
+                    raise ValueError("each line must be a JSON object")
+                line_id = entry.get("id")
+                unknown = sorted(set(entry) - {"id", "text", "speaker"})
+                if unknown:
+                    raise ValueError(f"{unknown[0]}: unknown field (a line has id, text and speaker)")
+                text, speaker = entry.get("text"), entry.get("speaker")
+                if not isinstance(text, str) or not text.strip():
+                    raise ValueError("text: missing" if text is None else "text: must be a non-empty string")
+                if len(text) > MAX_SENTENCE_CHARS:
+                    raise ValueError(f"text: {len(text):,} characters; a sentence has at most {MAX_SENTENCE_CHARS:,}")
+                if speaker is not None and not isinstance(speaker, str):
+                    raise ValueError("speaker: must be a string")
+                pending.append((number, line_id, {"text": text, "speaker": speaker}, None))
+            except ValueError as exc:
+                failed += 1
+                _err(f"{args.file}:{number}: {exc}")
+                pending.append((number, line_id, None, str(exc)))
+            if len(pending) >= SPOT_BATCH:
+                flush()
+        flush()
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def cmd_spot(args, config: Config) -> int:
+    from .spot import spot_text
+
+    if bool(args.input) == bool(args.file):
+        raise CommandError("give either a PATH, URL or - (stdin), or --file SENTENCES.jsonl")
+    if args.file:
+        return _spot_file(args)
+    documents = _read_document(args.input, config)
+    if not documents:
+        return EXIT_FAILED
+    for item, record in documents:
+        published_at = record.get("published_at") if isinstance(record.get("published_at"), str) else None
+        sentences = [s.to_dict() for s in spot_text(record["text"], published_at)]
+        if args.json:
+            print(json.dumps({"item": item, "title": record.get("title"), "published_at": published_at,
+                              "sentences": sentences}, ensure_ascii=False))
+        else:
+            _print_spotted(item, sentences, args.all, args.limit)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # timeline, serve, indexes
 
 
@@ -341,6 +466,17 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--as-of", help="ignore sources published after this date")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.set_defaults(handler=cmd_check)
+
+    spot = commands.add_parser("spot", help="rank the sentences of a document (or a JSONL file) by check-worthiness")
+    spot.add_argument("input", nargs="?", metavar="PATH|URL|-",
+                      help='a .txt (transcripts: "SPEAKER: text" lines), .html or .json(l) file, an http(s) URL, or '
+                           '"-" for text on stdin')
+    spot.add_argument("--file", help='JSONL file, one {"id", "text", "speaker"?} per line ("-" = stdin)')
+    spot.add_argument("--json", action="store_true", help="print JSON (one line per document or input line)")
+    spot.add_argument("--all", action="store_true", help="list every sentence in reading order, not only the "
+                                                          "check-worthy ones by rank")
+    spot.add_argument("--limit", type=int, default=20, help="how many ranked sentences to print (default 20)")
+    spot.set_defaults(handler=cmd_spot)
 
     timeline = commands.add_parser("timeline", help="dated events about a topic or entity")
     timeline.add_argument("query", nargs="?", help="words to search for")
