@@ -57,7 +57,7 @@ class PreviousCheck:
         return self.review_status == "published"
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "published": self.published}
+        return {**asdict(self), "published": self.published, "summary": self.summary()}
 
     def summary(self) -> str:
         """"Already checked on 2 May 2024: REFUTED, published" in plain words."""
@@ -216,9 +216,11 @@ def _cosine(a, b) -> float:
 
 
 def find_previous(store: Store, claim: str, *, vector=None, exclude: Optional[str] = None,
-                  limit: int = MAX_SHOWN, threshold: Optional[float] = None) -> list[PreviousCheck]:
+                  before: Optional[str] = None, limit: int = MAX_SHOWN,
+                  threshold: Optional[float] = None) -> list[PreviousCheck]:
     """Earlier checks of the same claim, most probable first, each at or above the calibrated threshold (or the
-    one given); `exclude` leaves out one check id (the check being shown). The vector is computed when not given."""
+    one given); `exclude` leaves out one check id (the check being shown), `before` the checks saved after
+    that moment (ISO). The vector is computed when not given."""
     if not claim or not claim.strip():
         return []
     if vector is None:
@@ -233,6 +235,8 @@ def find_previous(store: Store, claim: str, *, vector=None, exclude: Optional[st
     for hit in store.search_checks(claim, limit=CANDIDATES):
         candidates.setdefault(hit.check.id, hit)
     candidates.pop(exclude, None)
+    if before:
+        candidates = {k: hit for k, hit in candidates.items() if (hit.check.created_at or "") < before}
     if not candidates:
         return []
     # Checks saved without a vector (before vectors were kept) get theirs now.
@@ -260,4 +264,11 @@ def find_previous(store: Store, claim: str, *, vector=None, exclude: Optional[st
     return out
 
 
-__all__ = ["PreviousCheck", "find_previous", "save_check", "pair_features", "read", "model", "FEATURES"]
+def previous_of(store: Store, verdict: Verdict, *, just_saved: bool = False) -> list[dict]:
+    """The earlier checks of a saved verdict's claim, as the API and pages show them: for a verdict read back, those
+    saved before it (to the second); for one `just_saved`, every other."""
+    return [p.to_dict() for p in find_previous(store, verdict.claim, vector=verdict.claim_vector, exclude=verdict.id,
+                                               before=None if just_saved else verdict.created_at)]
+
+
+__all__ = ["previous_of", "PreviousCheck", "find_previous", "save_check", "pair_features", "read", "model", "FEATURES"]

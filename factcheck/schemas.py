@@ -290,6 +290,24 @@ class EvidenceSchema(Out):
     highlights = fields.List(fields.Dict())
 
 
+class PreviousCheckSchema(Out):
+    """An earlier check of the same claim in other words (factcheck.repeat)."""
+
+    check_id = fields.String(required=True)
+    claim = fields.String(required=True)
+    verdict = fields.String(required=True, metadata={"enum": list(VERDICTS)})
+    confidence = fields.Float()
+    checked_at = fields.String(allow_none=True)
+    similarity = fields.Float(required=True, metadata={
+        "minimum": 0, "maximum": 1, "description": "the matcher's probability that this is the same claim (only "
+                                                   "matches at or above its calibrated threshold are listed)"})
+    review_status = fields.String(allow_none=True, metadata={"enum": list(REVIEW_STATUSES)})
+    rating = fields.String(allow_none=True, metadata={"description": "the published review's rating"})
+    published_at = fields.String(allow_none=True)
+    published = fields.Boolean()
+    summary = fields.String(metadata={"example": "Already checked on 2 May 2024: REFUTED, published"})
+
+
 class VerdictSchema(Out):
     id = fields.String(metadata={"example": "chk-..."})
     claim = fields.String(required=True)
@@ -300,6 +318,8 @@ class VerdictSchema(Out):
     dates = fields.List(fields.Dict(), required=True)
     evidence = fields.List(fields.Nested(EvidenceSchema), required=True)
     created_at = fields.String(allow_none=True)
+    previous_checks = fields.List(fields.Nested(PreviousCheckSchema), metadata={
+        "description": "earlier checks of the same claim in other words, most similar first"})
 
 
 class BatchClaimSchema(CheckRequestSchema):
@@ -518,3 +538,74 @@ class DeliverySchema(Out):
 
 class DeliveryListSchema(Out):
     items = fields.List(fields.Nested(DeliverySchema), required=True)
+
+
+# --- claim spotting and repeat claims
+
+MAX_SPOT_TEXT_CHARS = 200_000
+MAX_SPOT_SENTENCES = 1000
+MAX_SPOT_SENTENCE_CHARS = 2000
+
+
+class SpotSentenceInSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SPOT_SENTENCE_CHARS))
+    speaker = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    id = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+
+
+class SpotRequestSchema(Schema):
+    """Body of POST /api/v1/spot: a document's `text` or a list of `sentences`, not both."""
+
+    text = fields.String(validate=validate.Length(min=1, max=MAX_SPOT_TEXT_CHARS), metadata={
+        "description": f"a document, up to {MAX_SPOT_TEXT_CHARS:,} characters; a transcript's lines may start "
+                       "with \"SPEAKER: \""})
+    sentences = fields.List(fields.Nested(SpotSentenceInSchema), validate=validate.Length(min=1, max=MAX_SPOT_SENTENCES),
+                            metadata={"description": f"up to {MAX_SPOT_SENTENCES:,} sentences "
+                                                     f"{{text (up to {MAX_SPOT_SENTENCE_CHARS:,} characters), "
+                                                     "speaker?, id?}"})
+    published_at = IsoDay(load_default=None, allow_none=True,
+                          metadata={"description": "the document's day: anchors its relative dates"})
+    previous_checks = fields.Boolean(load_default=True, metadata={
+        "description": "look up earlier checks of each check-worthy sentence (default true)"})
+
+    @validates_schema
+    def _one_input(self, data: dict, **kwargs) -> None:
+        if ("text" in data) == ("sentences" in data):
+            raise ValidationError("Give either `text` or `sentences`.", "text")
+        if "text" in data and not has_visible_text(data["text"]):
+            raise ValidationError("The text is empty.", "text")
+
+
+class SpottedSchema(Out):
+    index = fields.Integer(required=True)
+    id = fields.String(allow_none=True)
+    text = fields.String(required=True)
+    start = fields.Integer()
+    end = fields.Integer()
+    score = fields.Float(required=True, metadata={"minimum": 0, "maximum": 1,
+                                                  "description": "ranking score: higher is more check-worthy"})
+    check_worthy = fields.Boolean(required=True)
+    rank = fields.Integer(allow_none=True)
+    speaker = fields.String(allow_none=True)
+    features = fields.List(fields.String(), required=True)
+    previous_checks = fields.List(fields.Nested(PreviousCheckSchema))
+
+
+class SpotResultSchema(Out):
+    sentences = fields.List(fields.Nested(SpottedSchema), required=True)
+    check_worthy = fields.Integer(required=True)
+
+
+class SimilarChecksQuerySchema(Schema):
+    similar_to = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CLAIM_CHARS), metadata={
+        "description": "a claim: earlier checks of the same claim in other words are listed"})
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=20))
+
+    @validates("similar_to")
+    def _visible(self, value: str, **kwargs) -> None:
+        if not has_visible_text(value):
+            raise ValidationError("Enter a claim; it is empty.")
+
+
+class SimilarChecksSchema(Out):
+    items = fields.List(fields.Nested(PreviousCheckSchema), required=True)

@@ -14,7 +14,7 @@ import weakref
 
 from .. import schemas as s
 from ..webhooks import Dispatcher
-from . import checks, reviews, sources, webhooks
+from . import checks, reviews, sources, spot, webhooks
 from .auth import RateLimiter, parse_rate
 from .docs import FactcheckApi, docs
 from .shared import API_PREFIX, http_problem, problem
@@ -42,7 +42,7 @@ def init_app(app) -> None:
                            lambda converter: {"type": "string", "minLength": 1, "not": {"enum": ["batch"]}})
     api.register_field(s.IsoDay, "string", "date")
     api.spec.components.schema("SourceIn", schema=s.SourceInSchema)
-    for blueprint in (checks.bp, sources.bp, reviews.bp, webhooks.bp):
+    for blueprint in (checks.bp, sources.bp, reviews.bp, webhooks.bp, spot.bp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs)
 

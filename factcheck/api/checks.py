@@ -8,6 +8,7 @@ from werkzeug.routing import BaseConverter
 
 from .. import schemas as s
 from ..check import check_claim
+from ..repeat import previous_of, save_check
 from .auth import requires
 from .shared import API_PREFIX, field_errors, json_response, problem, publish, store, value_error_problem
 
@@ -32,9 +33,10 @@ def create_check(data):
         verdict = check_claim(store(), data["claim"], claim_date=data["claim_date"], as_of=data["as_of"])
     except ValueError as exc:
         return value_error_problem(exc)
-    check_id = store().save_check(verdict)
+    check_id = save_check(store(), verdict)
     publish("check.completed", _verdict_event(verdict))
-    return json_response(verdict.to_dict(), 201,
+    return json_response({**verdict.to_dict(), "previous_checks": previous_of(store(), verdict, just_saved=True)},
+                         201,
                          {"Location": url_for("api.get_check", check_id=check_id)})
 
 
@@ -46,7 +48,7 @@ def get_check(check_id: str):
     verdict = store().get_check(check_id)
     if verdict is None:
         return problem(404, f"No check with id {check_id!r}.")
-    return json_response(verdict.to_dict())
+    return json_response({**verdict.to_dict(), "previous_checks": previous_of(store(), verdict)})
 
 
 @bp.route("/checks/batch", methods=["POST"])
@@ -75,9 +77,11 @@ def check_batch(data):
             errors = {name.strip(): [reason.strip()]} if sep else {"_schema": [str(exc)]}
             results.append({"index": index, "id": given_id, "status": 422, "check": None, "errors": errors})
             continue
-        store().save_check(verdict)
+        save_check(store(), verdict)
         publish("check.completed", _verdict_event(verdict))
-        results.append({"index": index, "id": given_id, "status": 201, "check": verdict.to_dict()})
+        results.append({"index": index, "id": given_id, "status": 201,
+                        "check": {**verdict.to_dict(),
+                                  "previous_checks": previous_of(store(), verdict, just_saved=True)}})
     failed = sum(1 for r in results if r["status"] != 201)
     return json_response({"checked": len(results) - failed, "failed": failed, "results": results})
 
