@@ -547,6 +547,15 @@ MAX_SPOT_SENTENCES = 1000
 MAX_SPOT_SENTENCE_CHARS = 2000
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false only (not 0, 1, "yes"...), as the OpenAPI document says."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class SpotSentenceInSchema(Schema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SPOT_SENTENCE_CHARS))
     speaker = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
@@ -565,7 +574,7 @@ class SpotRequestSchema(Schema):
                                                      "speaker?, id?}"})
     published_at = IsoDay(load_default=None, allow_none=True,
                           metadata={"description": "the document's day: anchors its relative dates"})
-    previous_checks = fields.Boolean(load_default=True, metadata={
+    previous_checks = StrictBoolean(load_default=True, metadata={
         "description": "look up earlier checks of each check-worthy sentence (default true)"})
 
     @validates_schema

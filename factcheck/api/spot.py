@@ -1,22 +1,46 @@
 """API: claim spotting (POST /spot) and earlier checks of a claim (GET /checks?similar_to=...)."""
 from __future__ import annotations
 
+from flask import g
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
 
 from .. import schemas as s
+from ..ingest import VISIBLE
 from ..repeat import find_previous
 from .auth import requires
-from .shared import API_PREFIX, json_response, store
+from .shared import API_PREFIX, field_errors, json_response, store, validation_problem
 
 bp = Blueprint("spot", __name__, url_prefix=API_PREFIX,
                description="Find the sentences worth checking, and earlier checks of the same claim.")
 
 
+_COMMON = {
+    "published_at": {"type": "string", "format": "date", "nullable": True,
+                     "description": "the document's day (YYYY-MM-DD): anchors its relative dates"},
+    "previous_checks": {"type": "boolean", "description": "look up earlier checks of each check-worthy sentence "
+                                                          "(default true)"},
+}
+_SENTENCE = {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+    "text": {"type": "string", "minLength": 1, "maxLength": s.MAX_SPOT_SENTENCE_CHARS},
+    "speaker": {"type": "string", "nullable": True, "maxLength": 200},
+    "id": {"type": "string", "nullable": True, "maxLength": 200}}}
+# Either a document or sentences (marshmallow cannot say "one of" in the generated document: written out here).
+_SPOT_BODY = {"required": True, "content": {"application/json": {"schema": {"oneOf": [
+    {"type": "object", "required": ["text"], "additionalProperties": False, "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": s.MAX_SPOT_TEXT_CHARS, "pattern": VISIBLE,
+                 "description": "a document; a transcript's lines may start with \"SPEAKER: \""}, **_COMMON}},
+    {"type": "object", "required": ["sentences"], "additionalProperties": False, "properties": {
+        "sentences": {"type": "array", "minItems": 1, "maxItems": s.MAX_SPOT_SENTENCES, "items": _SENTENCE},
+        **_COMMON}},
+]}}}}
+
+
 @bp.route("/spot", methods=["POST"])
 @requires("check")
-@bp.arguments(s.SpotRequestSchema)
+@bp.doc(requestBody=_SPOT_BODY)
 @bp.response(200, s.SpotResultSchema)
-def spot(data):
+def spot():
     """Rank a document's sentences (or the sentences given) by check-worthiness, with earlier checks of each.
 
     `text` (up to 200,000 characters; transcript lines may start with "SPEAKER: ") or `sentences` (up to 1,000,
@@ -26,6 +50,13 @@ def spot(data):
     """
     from ..spot import spot_sentences, spot_text
 
+    body = g.json_body  # parsed within limits by `requires`
+    if not isinstance(body, dict):
+        return validation_problem({"_schema": ["The body must be a JSON object: {\"text\"} or {\"sentences\"}."]})
+    try:
+        data = s.SpotRequestSchema().load(body)
+    except ValidationError as exc:
+        return validation_problem(field_errors(exc.messages))
     if "text" in data:
         spotted = spot_text(data["text"], data["published_at"])
         ids = [None] * len(spotted)
