@@ -7,7 +7,7 @@ and what the pages render alike. Importing this package registers every page on 
 """
 from __future__ import annotations
 
-from . import checks, login, reviews, sources, timeline  # noqa: F401  (each registers its pages on bp)
+from . import checks, login, reviews, sources, spot, timeline  # noqa: F401  (each registers its pages on bp)
 from .shared import bp, error_page
 
 __all__ = ["bp", "error_page"]

@@ -12,6 +12,7 @@ from .. import review as workflow
 from ..check import check_claim
 from ..evidence_view import claim_names, evidence_cards
 from ..models import Verdict
+from ..repeat import previous_of, save_check
 from ..schemas import MAX_CLAIM_CHARS, load_check_request
 from ..timeline import build_timeline
 from .shared import VERDICT_LABELS, bp, claimreview_script, error_page, sentence_segments, store
@@ -60,7 +61,7 @@ def check():
         return _form_page(values, errors, 400)
     if request.method == "POST":
         # POST-redirect-GET: the address becomes the saved check's, and a reload does not save it again.
-        check_id = store().save_check(verdict)
+        check_id = save_check(store(), verdict)
         return redirect(url_for("web.saved_check", check_id=check_id), 303)
     return _verdict_page(verdict)
 
@@ -88,7 +89,8 @@ def _verdict_page(verdict: Verdict):
                            segments=sentence_segments, review=review, jsonld=jsonld, published=published,
                            rating=workflow.RATINGS.get(review.rating, ("", "")) if published else None,
                            labels=VERDICT_LABELS, strip=timeline_strip(shown),
-                           confidence_pct=round(100 * float(verdict.confidence or 0)))
+                           confidence_pct=round(100 * float(verdict.confidence or 0)),
+                           previous=previous_of(store(), verdict))
 
 
 def timeline_strip(verdict: Verdict, around: int = 3) -> dict:

@@ -12,6 +12,7 @@ from .. import review as workflow
 from ..models import REVIEW_STATUSES, VERDICTS, Review
 from ..evidence_view import evidence_cards
 from ..ingest import IngestError, ingest_url_source
+from ..repeat import previous_of
 from ..schemas import make_cursor
 from ..store.base import MAX_OFFSET, NotFound, StoreError, VersionConflict, review_position
 from .auth import current_user, require
@@ -172,6 +173,7 @@ def _review_page(review: Review, *, form: Optional[dict] = None, errors: Optiona
                            verdicts=VERDICTS, segments=sentence_segments, confirm_publish=confirm_publish,
                            field_labels=FIELD_LABELS, audit_value=audit_value, form_fields=FORM_FIELDS,
                            source_form=source_form or {"url": "", "stance": "supports"},
+                           previous=previous_of(store(), verdict) if verdict is not None else [],
                            can_publish="published" in workflow.TRANSITIONS.get(review.status, ())), status
 
 
