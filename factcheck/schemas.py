@@ -568,7 +568,8 @@ class SpotRequestSchema(Schema):
     text = fields.String(validate=validate.Length(min=1, max=MAX_SPOT_TEXT_CHARS), metadata={
         "description": f"a document, up to {MAX_SPOT_TEXT_CHARS:,} characters; a transcript's lines may start "
                        "with \"SPEAKER: \""})
-    sentences = fields.List(fields.Nested(SpotSentenceInSchema), validate=validate.Length(min=1, max=MAX_SPOT_SENTENCES),
+    sentences = fields.List(fields.Nested(SpotSentenceInSchema),
+                            validate=validate.Length(min=1, max=MAX_SPOT_SENTENCES),
                             metadata={"description": f"up to {MAX_SPOT_SENTENCES:,} sentences "
                                                      f"{{text (up to {MAX_SPOT_SENTENCE_CHARS:,} characters), "
                                                      "speaker?, id?}"})

@@ -12,6 +12,8 @@ ENDPOINTS = [
     ("get", "/api/v1/checks/chk-missing", None, "read"),
     ("post", "/api/v1/checks/batch", {"claims": [{"claim": "Ministers met in Geneva"}]}, "check"),
     ("get", "/api/v1/checks/chk-missing/claimreview", None, "read"),
+    ("get", "/api/v1/checks?similar_to=Ministers+met+in+Geneva", None, "read"),
+    ("post", "/api/v1/spot", {"sentences": [{"text": "Ministers met in Geneva."}]}, "check"),
     ("post", "/api/v1/sources", {"text": "A short text written for this test."}, "ingest"),
     ("get", "/api/v1/sources", None, "read"),
     ("get", "/api/v1/sources/src-missing", None, "read"),
