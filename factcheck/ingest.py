@@ -455,12 +455,42 @@ def save_source(store, source: Source, passages: list, stored: Optional[Source])
                      "send it again")
 
 
-WRITE_AHEAD = 8  # extracted sources waiting for the store: bounds memory, lets writing overlap extraction
+WRITE_AHEAD = 4     # extracted batches waiting for the store: bounds memory, lets writing overlap extraction
+INGEST_BATCH = 16   # documents looked up, extracted (one encoder call) and written (Elasticsearch: bulk) together
+END_OF_INPUT = None  # what `ingest_paths` yields between inputs: the batch so far is stored before going on
+
+
+def source_heads(store, source_ids: list[str]) -> dict[str, Optional[Source]]:
+    """The stored heads of several sources (None for absent ones): one round trip where the store offers
+    `source_heads` (Elasticsearch: mget), else one `source_head` each."""
+    batched = getattr(store, "source_heads", None)
+    if batched is not None:
+        return batched(source_ids)
+    return {source_id: store.source_head(source_id) for source_id in dict.fromkeys(source_ids)}
+
+
+def add_sources(store, batch: list[tuple[Source, list]]) -> list:
+    """store.add_source for each (source, passages): True, False (the id exists) or the StoreError it raised.
+    Where the store offers `add_sources` (Elasticsearch: passages and sources in bulk requests, one refresh),
+    that is used. After a StoreUnavailable the rest are not attempted and get the same error."""
+    batched = getattr(store, "add_sources", None)
+    if batched is not None:
+        return batched(batch)
+    results: list = []
+    for source, passages in batch:
+        try:
+            results.append(store.add_source(source, passages))
+        except StoreUnavailable as exc:
+            results.extend([exc] * (len(batch) - len(results)))
+            break
+        except Exception as exc:  # noqa: BLE001 - a store error fails this item only
+            results.append(exc)
+    return results
 
 
 class _Writer:
-    """Stores extracted sources on a thread of its own, so that a store's round trips (Elasticsearch) overlap
-    the next document's extraction (CPU). Every item's outcome passes through it, so they come back in order."""
+    """Stores extracted batches on a thread of its own, so that a store's round trips (Elasticsearch) overlap
+    the next batch's extraction (CPU). Every item's outcome passes through it, so they come back in order."""
 
     def __init__(self, store):
         self.store = store
@@ -472,49 +502,121 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            job = self.todo.get()
-            if job is None:
-                return
+            batch = self.todo.get()
+            try:
+                if batch is None:
+                    return
+                self._store_batch(batch)
+            finally:
+                self.todo.task_done()
+
+    def _store_batch(self, batch: list[tuple]) -> None:
+        """Each job is (item, source, passages, stored, outcome). New sources are added together
+        (`add_sources`); a source whose id turned out to exist, and new versions, go through `save_source`."""
+        new = [job for job in batch if job[1] is not None and job[3] is None]
+        added: dict[int, object] = {}
+        if new and not self.unavailable.is_set():
+            try:
+                results = add_sources(self.store, [(job[1], job[2]) for job in new])
+            except Exception as exc:  # noqa: BLE001 - the whole request failed: every source in it
+                results = [exc] * len(new)
+            added = {id(job): result for job, result in zip(new, results)}
+        for job in batch:
             item, source, passages, stored, outcome = job
             if source is None:  # decided by the reader (unchanged, failed): passed on in order
                 self.done.put((item, None, *outcome))
             elif self.unavailable.is_set():
                 self.done.put((item, source.id, "failed", "not stored: the store became unavailable"))
-            else:
+            elif id(job) in added and added[id(job)] is True:
+                self.done.put((item, source.id, "added", None))
+            elif id(job) in added and isinstance(added[id(job)], BaseException):
+                self.done.put((item, source.id, *self._failure(added[id(job)])))
+            else:  # a new version, or a new id another writer (or an earlier item) stored meanwhile
                 self.done.put((item, source.id, *self._store(source, passages, stored)))
+
+    def _failure(self, exc: BaseException) -> tuple[str, str]:
+        if isinstance(exc, StoreUnavailable):
+            self.unavailable.set()
+            return "unavailable", f"store unavailable: {exc}"
+        return "failed", f"store error: {exc}"
 
     def _store(self, source: Source, passages: list, stored: Optional[Source]) -> tuple[str, Optional[str]]:
         try:
             return save_source(self.store, source, passages, stored), None
-        except StoreUnavailable as exc:
-            self.unavailable.set()
-            return "unavailable", f"store unavailable: {exc}"
         except Exception as exc:  # a store error fails this item only
-            return "failed", f"store error: {exc}"
+            return self._failure(exc)
 
-    def put(self, item: str, source: Optional[Source] = None, passages: Optional[list] = None,
-            stored: Optional[Source] = None, outcome: tuple = ()) -> None:
-        """Queue a source to store (with the version it replaces), or an outcome already decided; waits while
-        WRITE_AHEAD jobs are pending."""
+    def put(self, batch: list[tuple]) -> None:
+        """Queue a batch of jobs (item, source to store or None, passages, the version it replaces, outcome
+        already decided); waits while WRITE_AHEAD batches are pending."""
         while True:
             try:
-                self.todo.put((item, source, passages, stored, outcome), timeout=0.2)
+                self.todo.put(batch, timeout=0.2)
                 return
             except queue.Full:
                 continue
+
+    def wait(self) -> None:
+        """Until every batch queued so far is stored."""
+        self.todo.join()
 
     def finish(self) -> None:
         self.todo.put(None)
         self.thread.join()
 
 
-def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Optional[Progress] = None,
+def _prepare_batch(store, raws: list[RawItem], config: Config, writer: _Writer) -> list[tuple]:
+    """Validate a batch of raw items, look their ids up in one go, extract the new and changed ones together
+    (one encoder call) and return the writer's jobs, in order."""
+    from . import extract
+
+    jobs: list = [None] * len(raws)
+    valid: list[tuple[int, Source]] = []
+    for position, raw in enumerate(raws):
+        try:
+            if raw.error is not None:
+                raise IngestError(None, raw.error)
+            valid.append((position, validate_record(raw.record, config)))
+        except IngestError as exc:
+            jobs[position] = (raw.item, None, None, None, ("failed", exc.reason))
+    try:
+        heads = source_heads(store, [source.id for _, source in valid]) if valid else {}
+    except StoreUnavailable as exc:
+        writer.unavailable.set()
+        for number, (position, _source) in enumerate(valid):
+            jobs[position] = (raws[position].item, None, None, None,
+                              ("unavailable", f"store unavailable: {exc}") if number == 0 else
+                              ("failed", "not stored: the store became unavailable"))
+        return jobs
+    except StoreError as exc:
+        for position, _source in valid:
+            jobs[position] = (raws[position].item, None, None, None, ("failed", f"store error: {exc}"))
+        return jobs
+    todo: list[tuple[int, Source, Optional[Source]]] = []
+    for position, source in valid:
+        stored = heads.get(source.id)
+        if stored is not None and stored.same_content(source):
+            jobs[position] = (raws[position].item, None, None, None, ("unchanged", None))
+        else:  # new, or different content under a stored id: a new version
+            todo.append((position, source, stored))
+    extracted = extract.extract_sources([source for _, source, _ in todo]) if todo else []
+    for (position, source, stored), result in zip(todo, extracted):
+        if result.error is not None:  # an extractor bug must not sink the batch; report it on the item
+            jobs[position] = (raws[position].item, None, None, None,
+                              ("failed", f"extraction failed: {result.error}"))
+            continue
+        source.title_vector = result.title_vector
+        jobs[position] = (raws[position].item, source, result.passages, stored, ())
+    return jobs
+
+
+def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, progress: Optional[Progress] = None,
                  remaining: Optional[Callable[[], list[str]]] = None) -> IngestReport:
     """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap).
 
-    Extraction runs here while a writer thread stores the previous sources (at most WRITE_AHEAD waiting)."""
-    from .extract import extract_passages, sentence_vectors
-
+    Items are taken INGEST_BATCH at a time (and at each END_OF_INPUT): their ids are looked up together, they are
+    extracted together (one encoder call) and stored together, while a writer thread stores the previous batch
+    (at most WRITE_AHEAD batches waiting)."""
     report = IngestReport()
     writer = _Writer(store)
 
@@ -537,35 +639,34 @@ def ingest_items(store, items: Iterable[RawItem], config: Config, progress: Opti
                 progress(item, outcome if outcome in ("added", "updated", "unchanged") else "failed")
 
     last = None
+    batch: list[RawItem] = []
+
+    def flush() -> None:
+        if batch:
+            if writer.unavailable.is_set():  # read already, so reported, but not looked up or extracted
+                writer.put([(raw.item, None, None, None, ("failed", "not stored: the store became unavailable"))
+                            for raw in batch])
+            else:
+                writer.put(_prepare_batch(store, batch, config, writer))
+            batch.clear()
+        collect()
+
     try:
         for raw in items:
+            if raw is END_OF_INPUT:  # store what this input gave before reading the next one
+                flush()
+                writer.wait()
+                collect()
+                if writer.unavailable.is_set():
+                    break
+                continue
             if writer.unavailable.is_set():
                 break
             last = raw.item
-            try:
-                if raw.error is not None:
-                    raise IngestError(None, raw.error)
-                source = validate_record(raw.record, config)
-                stored = store.source_head(source.id)
-                if stored is not None and stored.same_content(source):
-                    writer.put(raw.item, outcome=("unchanged", None))
-                else:  # new, or different content under a stored id: a new version
-                    try:
-                        passages = extract_passages(source.id, source.text, source.published_at)
-                        if source.title:
-                            vectors = sentence_vectors([source.title])
-                            source.title_vector = vectors[0] if vectors is not None else None
-                    except Exception as exc:  # an extractor bug must not sink the batch; report it on the item
-                        raise IngestError(None, f"extraction failed: {type(exc).__name__}: {exc}") from None
-                    writer.put(raw.item, source, passages, stored)
-            except IngestError as exc:
-                writer.put(raw.item, outcome=("failed", exc.reason))
-            except StoreUnavailable as exc:
-                writer.unavailable.set()
-                writer.put(raw.item, outcome=("unavailable", f"store unavailable: {exc}"))
-            except StoreError as exc:
-                writer.put(raw.item, outcome=("failed", f"store error: {exc}"))
-            collect()
+            batch.append(raw)
+            if len(batch) >= INGEST_BATCH:
+                flush()
+        flush()
     finally:
         writer.finish()
         collect()
@@ -599,6 +700,7 @@ def ingest_paths(store, paths_or_urls: Iterable[str], config: Config,
             value = pending[position["next"]]
             position["next"] += 1
             yield from iter_input(value, config)
+            yield END_OF_INPUT
 
     return ingest_items(store, items(), config, progress, remaining=lambda: pending[position["next"]:])
 

@@ -157,6 +157,60 @@ def test_encoder_gives_unit_vectors_that_do_not_depend_on_the_batch():
     assert float(alone @ vectors[1]) > 0.9999
 
 
+def test_sources_extracted_in_one_encoder_call_equal_those_extracted_one_by_one(monkeypatch):
+    """Ingest encodes the sentences and titles of a batch of sources in one call (sorted by length, padded per
+    batch); every vector, claim score and title vector is what the source alone, or the sentence alone, gives."""
+    import numpy as np
+
+    from factcheck.extract import extract_passages, extract_sources, sentence_vectors
+    from factcheck.models import Source
+
+    texts = [
+        ("short", "Exports rose 12% in 2023.", "Exports", "2024-01-05"),
+        ("long", "The council met on Tuesday. Half of the children in this city live in poverty, the mayor said "
+                 "in a long speech to the assembled members of the press and the public. Thank you.", None, None),
+        ("mid", "Polar bear numbers are increasing. I like tea. The minister denied the report on 14 May 2024.",
+         "Polar bears and a very long headline about the number of bears in the Arctic", "2024-05-15"),
+    ]
+    sources = [Source(id=i, text=t, content_hash=i, title=title, published_at=day) for i, t, title, day in texts]
+    calls = []
+    real = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda batch, *a, **k: calls.append(len(batch)) or real(batch, *a, **k))
+    batched = extract_sources(sources)
+    assert len(calls) == 1 and calls[0] == sum(len(b.passages) for b in batched) + 2   # + the two titles
+    for source, got in zip(sources, batched):
+        alone = extract_passages(source.id, source.text, source.published_at)
+        assert got.error is None and len(got.passages) == len(alone) > 0
+        for mine, one in zip(got.passages, alone):
+            assert (mine.text, mine.start, mine.dates, mine.entities, mine.numbers, mine.speaker) == \
+                (one.text, one.start, one.dates, one.entities, one.numbers, one.speaker)
+            assert mine.is_claim == one.is_claim and abs(mine.claim_score - one.claim_score) <= 0.001
+            np.testing.assert_allclose(mine.vector, one.vector, atol=1e-5)
+            np.testing.assert_allclose(mine.vector, sentence_vectors([mine.text])[0], atol=1e-5)
+        if source.title:
+            np.testing.assert_allclose(got.title_vector, sentence_vectors([source.title])[0], atol=1e-5)
+        else:
+            assert got.title_vector is None
+
+
+def test_a_source_whose_extraction_fails_does_not_fail_the_others(monkeypatch):
+    from factcheck import extract
+    from factcheck.models import Source
+
+    real = extract._lexical_passages
+
+    def broken(source_id, text, published_at):
+        if source_id == "bad":
+            raise ValueError("boom")
+        return real(source_id, text, published_at)
+
+    monkeypatch.setattr(extract, "_lexical_passages", broken)
+    got = extract.extract_sources([Source(id=i, text="Exports rose 12% in 2023.", content_hash=i)
+                                   for i in ("a", "bad", "c")])
+    assert got[1].error == "ValueError: boom" and got[1].passages is None
+    assert got[0].passages and got[2].passages and got[0].error is None
+
+
 def test_explain_lists_the_contributions():
     parts = dict(explain(S2, [], [num(S2, "7%", 7, "%", "percent")], 2))
     assert "bias" in parts and "'NUM'" in parts and "percent" in parts

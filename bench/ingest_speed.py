@@ -1,0 +1,153 @@
+"""Ingest speed (issue 14): the sentence encoder alone, and ingest documents/s on both stores.
+
+    .venv/bin/python bench/ingest_speed.py [--docs 240] [--store sqlite|elasticsearch|both] [--repeat 3]
+                                           [--data ../shared/data] [--encoder-only]
+
+1. Encoder alone: the sentences of the Wikinews corpus (120 documents, split once by the project's spaCy
+   pipeline) are encoded (a) document by document, one `encoder.encode` call per document as ingest did before
+   issue 14, (b) 32 documents' sentences per call, (c) by `encoder.encode_batch_size` sentences at a time in a
+   tight loop over the whole corpus (the floor: the same model with nothing else to do). Sentences/s, best of
+   --repeat runs.
+2. Ingest: --docs copies of the corpus (each its own id and text) through the real `ingest_records` path into a
+   fresh SQLite file / a fresh Elasticsearch index prefix (refresh off, as the CLI ingests), documents/s, best of
+   --repeat runs.
+
+Elasticsearch: ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; random index prefixes, deleted
+at the end. The figures depend on other load on the machine: compare runs made side by side.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from factcheck.config import Config  # noqa: E402
+from factcheck.ingest import RECORD_FIELDS, ingest_records  # noqa: E402
+
+DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+
+
+def load_documents(data_dir: str) -> list[dict]:
+    with open(os.path.join(data_dir, "wikinews-meantime", "documents.jsonl"), encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def copies(docs: list[dict], count: int, tag: str):
+    for number in range(count):
+        doc = docs[number % len(docs)]
+        copy = number // len(docs)
+        first, newline, rest = doc["text"].partition("\n")
+        record = {k: v for k, v in doc.items() if k in RECORD_FIELDS}
+        yield {**record, "id": f"{doc['id']}-{tag}{copy:04d}", "text": f"{first} (copy {copy}){newline}{rest}"}
+
+
+def encoder_phase(docs: list[dict], repeat: int) -> dict:
+    from factcheck.extract import encoder, nlp
+
+    per_doc = [[d["text"][s:e] for s, e, _ in nlp.analyse(d["text"])] for d in docs]
+    everything = [s for sentences in per_doc for s in sentences]
+    encoder.encode(everything[:8])  # load the session
+
+    def best(run) -> float:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return len(everything) / min(times)
+
+    def by_document():
+        for sentences in per_doc:
+            encoder.encode(sentences)
+
+    def by_32_documents():
+        for first in range(0, len(per_doc), 32):
+            encoder.encode([s for sentences in per_doc[first:first + 32] for s in sentences])
+
+    size = getattr(encoder, "BATCH_SIZE", 16)
+
+    def tight():  # the floor: sorted by length, fixed batches, nothing else
+        ordered = sorted(everything, key=len)
+        for first in range(0, len(ordered), size):
+            encoder._run(ordered[first:first + size])
+
+    return {"sentences": len(everything), "batch_size": size,
+            "by_document_sentences_per_s": round(best(by_document), 1),
+            "by_32_documents_sentences_per_s": round(best(by_32_documents), 1),
+            "tight_loop_sentences_per_s": round(best(tight), 1)}
+
+
+def open_store(kind: str, workdir: str):
+    if kind == "sqlite":
+        from factcheck.store.sqlite import SqliteStore
+
+        return SqliteStore(os.path.join(workdir, f"{uuid.uuid4().hex[:8]}.db"))
+    from factcheck.store.elastic import ElasticStore
+
+    url = os.environ.get("ELASTICSEARCH_URL") or os.environ.get("ELASTICSEARCH_TEST_URL") or "http://127.0.0.1:9200"
+    store = ElasticStore(url, prefix="bench-ingest-" + uuid.uuid4().hex[:8], refresh=False)
+    store.wait_until_ready()
+    return store
+
+
+def drop(store, kind: str) -> None:
+    if kind == "elasticsearch":
+        store.es.indices.delete(index=f"{store.prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+    store.close()
+
+
+def ingest_phase(kind: str, docs: list[dict], n_docs: int, repeat: int) -> dict:
+    rates = []
+    workdir = tempfile.mkdtemp(prefix="bench-ingest-")
+    try:
+        for run in range(repeat):
+            store = open_store(kind, workdir)
+            try:
+                started = time.perf_counter()
+                report = ingest_records(store, copies(docs, n_docs, f"r{run}c"), Config())
+                elapsed = time.perf_counter() - started
+                if report.failed or report.added != n_docs:
+                    print(f"  {kind}: {report.summary()} {report.errors[:2]}", file=sys.stderr)
+                rates.append(report.added / elapsed)
+                print(f"  {kind} run {run + 1}: {report.added} docs in {elapsed:.1f} s, "
+                      f"{report.added / elapsed:.1f} docs/s", file=sys.stderr, flush=True)
+            finally:
+                drop(store, kind)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {"docs": n_docs, "best_docs_per_s": round(max(rates), 2),
+            "median_docs_per_s": round(sorted(rates)[len(rates) // 2], 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=240)
+    parser.add_argument("--store", choices=["sqlite", "elasticsearch", "both"], default="both")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--encoder-only", action="store_true")
+    args = parser.parse_args()
+    docs = load_documents(args.data)
+    result = {"encoder": encoder_phase(docs, args.repeat)}
+    print(json.dumps(result["encoder"]), file=sys.stderr, flush=True)
+    if not args.encoder_only:
+        kinds = ["sqlite", "elasticsearch"] if args.store == "both" else [args.store]
+        warm = tempfile.mkdtemp(prefix="bench-ingest-warm-")
+        store = open_store("sqlite", warm)  # load spaCy, the encoder and the date parser before timing
+        ingest_records(store, copies(docs, 4, "warm"), Config())
+        store.close()
+        shutil.rmtree(warm, ignore_errors=True)
+        for kind in kinds:
+            result[kind] = ingest_phase(kind, docs, args.docs, args.repeat)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
