@@ -84,6 +84,34 @@ def encoder_phase(docs: list[dict], repeat: int) -> dict:
             "tight_loop_sentences_per_s": round(best(tight), 1)}
 
 
+def serialise_phase(docs: list[dict], repeat: int) -> dict:
+    """The JSON a SQLite write stores for each passage: dataclasses.asdict (before issue 14) against to_dict."""
+    import dataclasses
+
+    from factcheck.extract import extract_passages
+
+    passages = [p for d in docs[:20] for p in extract_passages(d["id"], d["text"], d.get("published_at"))]
+
+    def old(p):
+        data = dataclasses.asdict(dataclasses.replace(p, vector=None))
+        del data["vector"]
+        data["id"] = p.id
+        return json.dumps(data)
+
+    def best(serialise) -> float:
+        times = []
+        for _ in range(max(repeat, 3)):
+            started = time.perf_counter()
+            for _ in range(10):
+                for p in passages:
+                    serialise(p)
+            times.append(time.perf_counter() - started)
+        return min(times) / (10 * len(passages)) * 1e6
+
+    return {"passages": len(passages), "asdict_us_per_passage": round(best(old), 1),
+            "to_dict_us_per_passage": round(best(lambda p: json.dumps(p.to_dict())), 1)}
+
+
 def open_store(kind: str, workdir: str):
     if kind == "sqlite":
         from factcheck.store.sqlite import SqliteStore
@@ -135,7 +163,8 @@ def main() -> None:
     parser.add_argument("--encoder-only", action="store_true")
     args = parser.parse_args()
     docs = load_documents(args.data)
-    result = {"encoder": encoder_phase(docs, args.repeat)}
+    result = {"encoder": encoder_phase(docs, args.repeat), "serialise": serialise_phase(docs, args.repeat)}
+    print(json.dumps(result["serialise"]), file=sys.stderr, flush=True)
     print(json.dumps(result["encoder"]), file=sys.stderr, flush=True)
     if not args.encoder_only:
         kinds = ["sqlite", "elasticsearch"] if args.store == "both" else [args.store]

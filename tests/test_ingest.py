@@ -478,3 +478,27 @@ def test_connection_pinned_to_checked_address(store, config, monkeypatch):
     report = ingest_paths(store, ["http://rebind.example/"], config)
     assert connected == [("93.184.216.34", 80)]
     assert report.errors[0]["reason"] == "connection refused"
+
+
+def test_passage_and_source_dicts_are_what_dataclasses_asdict_gave():
+    """to_dict is built directly (asdict was 46 % of a SQLite write): the stored JSON must not change."""
+    import dataclasses
+
+    from factcheck.models import DateMention, Entity, Number, Passage, Source
+
+    passage = Passage("s1", 3, "Exports rose 12% on 14 May 2024, Ann Lee said.", 10, 58,
+                      dates=[DateMention("14 May 2024", 25, 36, "2024-05-14", "day", range_start="2024-05-14",
+                                         range_end="2024-05-14", note="n")],
+                      entities=[Entity("Ann Lee", 38, 45, "PERSON", "ann lee")],
+                      numbers=[Number("12%", 12, 15, 12.0, "%", "percent")], is_claim=True, claim_score=0.812,
+                      speaker="Ann Lee", vector=[0.1] * 4)
+    old = dataclasses.asdict(dataclasses.replace(passage, vector=None))
+    del old["vector"]
+    old["id"] = passage.id
+    assert json.dumps(passage.to_dict()) == json.dumps(old)
+    assert Passage.from_dict(passage.to_dict()) == passage
+    source = Source("s1", "text", "hash", url="https://example.org", publisher="P", published_at="2024-05-14",
+                    title="T", ingested_at="2024-05-15T00:00:00+00:00", version=2, title_vector=[0.2] * 4)
+    old = dataclasses.asdict(dataclasses.replace(source, title_vector=None))
+    del old["title_vector"]
+    assert json.dumps(source.to_dict()) == json.dumps(old)
