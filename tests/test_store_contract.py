@@ -105,6 +105,31 @@ def test_add_source_is_idempotent(filled):
     assert len(filled.get_passages("alpine")) == 2
 
 
+def test_sources_added_in_a_batch_equal_sources_added_one_by_one(store, tmp_path):
+    """ingest.add_sources (Elasticsearch: one mget, two bulk requests, one refresh): True for new ids, False for
+    an id stored before or earlier in the same batch (nothing of it left behind), same heads and passages."""
+    from factcheck.ingest import add_sources, source_heads
+
+    batch = corpus()
+    assert store.add_source(*batch[0]) is True
+    again = (source("bridge", "Someone Else", "2020-01-01", "Other text."), passages("bridge", ("Other text.", [], [])))
+    results = add_sources(store, batch + [again])
+    assert results == [False, True, True, True, True, False]
+    reference = SqliteStore(str(tmp_path / "one-by-one.db"))
+    for src, items in corpus():
+        reference.add_source(src, items)
+    heads = source_heads(store, [src.id for src, _ in batch] + ["nope"])
+    assert heads["nope"] is None
+    for src, _items in corpus():
+        got, want = heads[src.id], reference.source_head(src.id)
+        got.ingested_at = want.ingested_at = None
+        assert got == want
+        assert [p.to_dict() for p in store.get_passages(src.id)] == \
+            [p.to_dict() for p in reference.get_passages(src.id)]
+    assert store.stats() == reference.stats()
+    reference.close()
+
+
 def test_get_source_by_id(filled):
     expected = corpus()[1][0]
     got = filled.get_source("lakeside")
