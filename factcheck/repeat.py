@@ -14,7 +14,6 @@ through `save_check` so that the claim's vector is stored with them.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import threading
@@ -22,6 +21,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Optional
 
+import numpy as np
+
+from .learned import Logistic
 from .models import Verdict
 from .store.base import Store
 from .textutil import index_terms
@@ -154,14 +156,13 @@ def pair_features(a: ClaimReading, b: ClaimReading, cosine: float) -> list[float
 
 @dataclass(frozen=True)
 class MatchModel:
-    bias: float
-    weights: dict
+    """The pair model (a binary `learned.Logistic` over FEATURES, unscaled) and the threshold it was calibrated at."""
+    logistic: Logistic
     threshold: float
     meta: dict
 
     def probability(self, values: list[float]) -> float:
-        z = self.bias + sum(self.weights[name] * value for name, value in zip(FEATURES, values))
-        return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+        return float(self.logistic.positive([dict(zip(FEATURES, values))])[0])
 
 
 _MODEL: Optional[MatchModel] = None
@@ -174,8 +175,11 @@ def load_model(path: str = MODEL_PATH) -> MatchModel:
     missing = [name for name in FEATURES if name not in data["weights"]]
     if missing:
         raise ValueError(f"{path}: no weight for features {missing}; retrain with scripts/train_repeat.py")
-    return MatchModel(float(data["bias"]), {k: float(data["weights"][k]) for k in FEATURES},
-                      float(data["threshold"]), data.get("meta", {}))
+    # repeat_model.json keeps scikit-learn's raw form (bias and one weight per feature, features not scaled)
+    logistic = Logistic(features=list(FEATURES), classes=["other", "same"], mean=np.zeros(len(FEATURES)),
+                        scale=np.ones(len(FEATURES)), coef=np.array([[float(data["weights"][k]) for k in FEATURES]]),
+                        intercept=np.array([float(data["bias"])]))
+    return MatchModel(logistic, float(data["threshold"]), data.get("meta", {}))
 
 
 def model() -> MatchModel:
