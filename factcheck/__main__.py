@@ -109,54 +109,68 @@ def _print_verdict(verdict: dict) -> None:
             print(f"     {item['reason']}")
 
 
-def _check_file(store, args) -> int:
+def _jsonl_objects(path: str):
+    """The JSON objects of a JSONL file (`-`: standard input), one per non-blank line, streamed: yields
+    (line number, object, None), or (line number, None, reason) for a line that is not a JSON object."""
     from . import jsonsafe
-    from .check import check_claim
 
-    failed = 0
     try:
-        stream = open(args.file, "rb") if args.file != "-" else sys.stdin.buffer
+        stream = open(path, "rb") if path != "-" else sys.stdin.buffer
     except OSError as exc:
-        raise CommandError(f"{args.file}: cannot read the file: {exc.strerror or exc}") from None
+        raise CommandError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
     with stream:
         for number, line in enumerate(stream, start=1):
             if not line.strip():
                 continue
-            claim_id = None
             try:
-                try:
-                    entry = jsonsafe.loads(line.decode("utf-8-sig"))
-                except UnicodeDecodeError:
-                    raise ValueError("not valid UTF-8") from None
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
-                except ValueError as exc:  # beyond the parser's limits: too deep, an over-long number
-                    raise ValueError(f"invalid JSON: {exc}") from None
-                if not isinstance(entry, dict):
-                    raise ValueError("each line must be a JSON object")
-                claim_id = entry.get("id")
-                claim = entry.get("claim")
-                if not isinstance(claim, str):
-                    raise ValueError("claim is missing" if claim is None else "claim must be a string")
-                for name in ("claim_date", "as_of"):
-                    if entry.get(name) is not None and not isinstance(entry[name], str):
-                        raise ValueError(f"{name} must be a string")
-                verdict = check_claim(store, claim, claim_date=entry.get("claim_date", args.claim_date),
-                                      as_of=entry.get("as_of", args.as_of)).to_dict()
-            except ValueError as exc:
-                failed += 1
-                _err(f"{args.file}:{number}: {exc}")
-                if args.json:
-                    print(json.dumps({"id": claim_id, "line": number, "error": str(exc)}, ensure_ascii=False))
+                entry = jsonsafe.loads(line.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                yield number, None, "not valid UTF-8"
                 continue
-            if verdict.get("id") is not None and verdict["id"] != claim_id:
-                verdict["check_id"] = verdict["id"]
-            verdict["id"] = claim_id
+            except json.JSONDecodeError as exc:
+                yield number, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+                continue
+            except ValueError as exc:  # beyond the parser's limits: too deep, an over-long number
+                yield number, None, f"invalid JSON: {exc}"
+                continue
+            if not isinstance(entry, dict):
+                yield number, None, "each line must be a JSON object"
+                continue
+            yield number, entry, None
+
+
+def _check_file(store, args) -> int:
+    from .check import check_claim
+
+    failed = 0
+    for number, entry, error in _jsonl_objects(args.file):
+        claim_id = None
+        try:
+            if error is not None:
+                raise ValueError(error)
+            claim_id = entry.get("id")
+            claim = entry.get("claim")
+            if not isinstance(claim, str):
+                raise ValueError("claim is missing" if claim is None else "claim must be a string")
+            for name in ("claim_date", "as_of"):
+                if entry.get(name) is not None and not isinstance(entry[name], str):
+                    raise ValueError(f"{name} must be a string")
+            verdict = check_claim(store, claim, claim_date=entry.get("claim_date", args.claim_date),
+                                  as_of=entry.get("as_of", args.as_of)).to_dict()
+        except ValueError as exc:
+            failed += 1
+            _err(f"{args.file}:{number}: {exc}")
             if args.json:
-                print(json.dumps(verdict, ensure_ascii=False), flush=True)
-            else:
-                print(f"{claim_id if claim_id is not None else number}: {verdict['verdict']} "
-                      f"({verdict['confidence']:.2f})  {verdict['claim']}")
+                print(json.dumps({"id": claim_id, "line": number, "error": str(exc)}, ensure_ascii=False))
+            continue
+        if verdict.get("id") is not None and verdict["id"] != claim_id:
+            verdict["check_id"] = verdict["id"]
+        verdict["id"] = claim_id
+        if args.json:
+            print(json.dumps(verdict, ensure_ascii=False), flush=True)
+        else:
+            print(f"{claim_id if claim_id is not None else number}: {verdict['verdict']} "
+                  f"({verdict['confidence']:.2f})  {verdict['claim']}")
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -221,7 +235,6 @@ def _print_spotted(item: str, sentences: list[dict], show_all: bool, limit: int)
 
 
 def _spot_file(args) -> int:
-    from . import jsonsafe
     from .spot import MAX_SENTENCE_CHARS, spot_sentences
 
     failed = 0
@@ -246,43 +259,30 @@ def _spot_file(args) -> int:
         sys.stdout.flush()
         pending.clear()
 
-    try:
-        stream = open(args.file, "rb") if args.file != "-" else sys.stdin.buffer
-    except OSError as exc:
-        raise CommandError(f"{args.file}: cannot read the file: {exc.strerror or exc}") from None
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            if not line.strip():
-                continue
-            line_id = None
-            try:
-                try:
-                    entry = jsonsafe.loads(line.decode("utf-8-sig"))
-                except UnicodeDecodeError:
-                    raise ValueError("not valid UTF-8") from None
-                except ValueError as exc:
-                    raise ValueError(f"invalid JSON: {jsonsafe.describe(exc)}") from None
-                if not isinstance(entry, dict):
-                    raise ValueError("each line must be a JSON object")
-                line_id = entry.get("id")
-                unknown = sorted(set(entry) - {"id", "text", "speaker"})
-                if unknown:
-                    raise ValueError(f"{unknown[0]}: unknown field (a line has id, text and speaker)")
-                text, speaker = entry.get("text"), entry.get("speaker")
-                if not isinstance(text, str) or not text.strip():
-                    raise ValueError("text: missing" if text is None else "text: must be a non-empty string")
-                if len(text) > MAX_SENTENCE_CHARS:
-                    raise ValueError(f"text: {len(text):,} characters; a sentence has at most {MAX_SENTENCE_CHARS:,}")
-                if speaker is not None and not isinstance(speaker, str):
-                    raise ValueError("speaker: must be a string")
-                pending.append((number, line_id, {"text": text, "speaker": speaker}, None))
-            except ValueError as exc:
-                failed += 1
-                _err(f"{args.file}:{number}: {exc}")
-                pending.append((number, line_id, None, str(exc)))
-            if len(pending) >= SPOT_BATCH:
-                flush()
-        flush()
+    for number, entry, error in _jsonl_objects(args.file):
+        line_id = None
+        try:
+            if error is not None:
+                raise ValueError(error)
+            line_id = entry.get("id")
+            unknown = sorted(set(entry) - {"id", "text", "speaker"})
+            if unknown:
+                raise ValueError(f"{unknown[0]}: unknown field (a line has id, text and speaker)")
+            text, speaker = entry.get("text"), entry.get("speaker")
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError("text: missing" if text is None else "text: must be a non-empty string")
+            if len(text) > MAX_SENTENCE_CHARS:
+                raise ValueError(f"text: {len(text):,} characters; a sentence has at most {MAX_SENTENCE_CHARS:,}")
+            if speaker is not None and not isinstance(speaker, str):
+                raise ValueError("speaker: must be a string")
+            pending.append((number, line_id, {"text": text, "speaker": speaker}, None))
+        except ValueError as exc:
+            failed += 1
+            _err(f"{args.file}:{number}: {exc}")
+            pending.append((number, line_id, None, str(exc)))
+        if len(pending) >= SPOT_BATCH:
+            flush()
+    flush()
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 

@@ -237,6 +237,22 @@ def test_check_file(env_store, fake_check, tmp_path, capsys):
     assert "cannot read the file" in capsys.readouterr().err
 
 
+def test_check_and_spot_read_a_bad_jsonl_file_alike(env_store, fake_check, tmp_path, capsys):
+    """`check --file` and `spot --file` name the same file:line and reason for each unreadable line."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"{oops\n[1, 2]\n\xff\xfe not utf-8\n" + b"[" * 5000 + b"\n")
+    reports = {}
+    for command in ("check", "spot"):
+        assert main([command, "--file", str(bad)]) == 1
+        reports[command] = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert reports["check"] == reports["spot"]
+    assert len(reports["check"]) == 4
+    assert f"{bad}:1: invalid JSON" in reports["check"][0] and "column" in reports["check"][0]
+    assert reports["check"][1].endswith(f"{bad}:2: each line must be a JSON object")
+    assert reports["check"][2].endswith(f"{bad}:3: not valid UTF-8")
+    assert f"{bad}:4: invalid JSON" in reports["check"][3]
+
+
 def test_timeline(env_store, monkeypatch, capsys):
     calls = []
 
