@@ -133,7 +133,8 @@ ADDED_ARTICLE_HTML = (
 def article_server():
     """Base URL of a local HTTP server: /article is a news article (HTML), anything else is 404."""
     import http.server
-    import threading
+
+    from tests.httpserver import local_server
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 - the http.server API
@@ -148,10 +149,5 @@ def article_server():
         def log_message(self, *args):
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield url

@@ -23,6 +23,7 @@ import pytest
 from factcheck import create_app
 from factcheck.ingest import ingest_records
 
+from .httpserver import local_server
 from .services import unavailable
 from .test_browser import browser  # noqa: F401 - the shared headless Chromium fixture
 from .test_web_pages import LIBRARY_SOURCES
@@ -58,13 +59,6 @@ def timelinejs_dist(tmp_path_factory) -> Path:
     return folder / "package" / "dist"
 
 
-def _serve(handler) -> tuple:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
 @pytest.fixture(scope="module")
 def embed_site(timelinejs_dist):
     """Another site: TimelineJS under /timelinejs/ and an embed page (/embed?src=<timeline.json URL>)."""
@@ -88,10 +82,8 @@ def embed_site(timelinejs_dist):
         def log_message(self, *args):
             pass
 
-    server, base = _serve(partial(Handler))
-    yield base
-    server.shutdown()
-    server.server_close()
+    with local_server(partial(Handler)) as base:
+        yield base
 
 
 def _unquote(value: str) -> str:

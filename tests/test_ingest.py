@@ -5,7 +5,6 @@ import http.server
 import json
 import re
 import sys
-import threading
 import time
 import types
 from datetime import datetime
@@ -18,6 +17,7 @@ from factcheck.ingest import IngestError, ingest_paths, ingest_records, validate
 from factcheck.models import Passage
 from factcheck.store.base import StoreUnavailable
 from factcheck.store.sqlite import SqliteStore
+from tests.httpserver import local_server
 
 ARTICLE_HTML = """<html><head><title>Council votes on budget</title>
 <meta property="og:site_name" content="Example News"><meta name="date" content="2024-05-14"></head>
@@ -388,13 +388,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with local_server(Handler) as url:
+        yield url
 
 
 @pytest.fixture
