@@ -180,13 +180,25 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-def independent_sources(assessed: list[Assessed]) -> None:
-    """Group passages by the voice they speak with: one publisher (or one source when it has none) is one
-    voice, and a sentence reprinted by several outlets (a wire copy) joins its first printing's voice, with every
-    other passage of either publisher (the groups are closed under both relations)."""
-    order = sorted(assessed, key=lambda a: (-max(a.supports, a.conflicts), a.comparison.hit.passage.id))
-    words = [_words(a.comparison.hit.passage.text) for a in order]
-    vectors = [a.comparison.hit.passage.vector for a in order]
+@dataclass(frozen=True)
+class Voice:
+    """What grouping by voice needs of a passage: who published it, its words and vector, how strongly it speaks."""
+    passage_id: str
+    source_id: str
+    publisher: Optional[str]
+    text: str
+    vector: Optional[np.ndarray]
+    strength: float
+
+
+def group_voices(voices: list[Voice]) -> list[str]:
+    """The voice each passage speaks with (a name per item of `voices`, in their order): one publisher (or one
+    source when it has none) is one voice, and a sentence reprinted by several outlets (a wire copy) joins its
+    first printing's voice, with every other passage of either publisher (the groups are closed under both
+    relations). A group is named after its strongest passage's publisher or source."""
+    order = sorted(range(len(voices)), key=lambda k: (-voices[k].strength, voices[k].passage_id))
+    words = [_words(voices[k].text) for k in order]
+    vectors = [voices[k].vector for k in order]
     parent = list(range(len(order)))
 
     def root(i: int) -> int:
@@ -201,19 +213,32 @@ def independent_sources(assessed: list[Assessed]) -> None:
             parent[max(i, j)] = min(i, j)  # the strongest passage names the group
 
     first_of: dict[str, int] = {}
-    for i, a in enumerate(order):
-        source = a.comparison.hit.source
-        voice = "publisher:" + source.publisher.strip().lower() if source.publisher else "source:" + source.id
-        join(i, first_of.setdefault(voice, i))
-        a.group = voice
+    own: list[str] = []
+    for i, k in enumerate(order):
+        voice = voices[k]
+        name = "publisher:" + voice.publisher.strip().lower() if voice.publisher else "source:" + voice.source_id
+        join(i, first_of.setdefault(name, i))
+        own.append(name)
     for i in range(len(order)):
         for j in range(i):
             if root(i) != root(j) and (words[i] == words[j] or (
                     vectors[i] is not None and vectors[j] is not None
                     and float(np.dot(vectors[i], vectors[j])) >= WIRE_COPY)):
                 join(i, j)
-    names = [order[root(i)].group for i in range(len(order))]
-    for a, name in zip(order, names):
+    names = [""] * len(voices)
+    for i, k in enumerate(order):
+        names[k] = own[root(i)]
+    return names
+
+
+def independent_sources(assessed: list[Assessed]) -> None:
+    """Set each assessed passage's `group` to the voice it speaks with (group_voices), its strength being the
+    stronger of its support and its conflict."""
+    voices = [Voice(passage_id=a.comparison.hit.passage.id, source_id=a.comparison.hit.source.id,
+                    publisher=a.comparison.hit.source.publisher, text=a.comparison.hit.passage.text,
+                    vector=a.comparison.hit.passage.vector, strength=max(a.supports, a.conflicts))
+              for a in assessed]
+    for a, name in zip(assessed, group_voices(voices)):
         a.group = name
 
 

@@ -1,6 +1,6 @@
 """Evidence as a reader sees it: one card per independent source, and the claim's own names, dates and figures.
 
-The checker counts one vote per independent source (check.independent_sources: a publisher's passages are one
+The checker counts one vote per independent source (check.group_voices: a publisher's passages are one
 voice, and a sentence reprinted by several outlets joins its first printing's voice). The verdict page shows the
 evidence the same way, so that "3 supporting sources" means three voices, not three sentences of one article:
 the grouping reuses that step on the saved evidence. Pure domain code (no Flask).
@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from types import SimpleNamespace
 from typing import Optional
 
-from .check import independent_sources
+from .check import Voice, group_voices
 from .extract import analyse_claim, sentence_vectors
 from .models import Evidence, Verdict
 
@@ -65,17 +64,13 @@ def group_by_source(evidence: list[Evidence]) -> dict[str, list[SourceCard]]:
         if not items:
             continue
         vectors = sentence_vectors([e.sentence for e in items])
-        voices = [SimpleNamespace(
-            item=e, supports=float(e.score or 0.0), conflicts=0.0, group="",
-            comparison=SimpleNamespace(hit=SimpleNamespace(
-                passage=SimpleNamespace(id=e.passage_id or f"{e.source_id}:{i}", text=e.sentence,
-                                        vector=vectors[i] if vectors is not None else None),
-                source=SimpleNamespace(id=e.source_id, publisher=e.publisher))))
-            for i, e in enumerate(items)]
-        independent_sources(voices)
+        voices = [Voice(passage_id=e.passage_id or f"{e.source_id}:{i}", source_id=e.source_id,
+                        publisher=e.publisher, text=e.sentence,
+                        vector=vectors[i] if vectors is not None else None, strength=float(e.score or 0.0))
+                  for i, e in enumerate(items)]
         groups: dict[str, list[Evidence]] = {}
-        for voice in sorted(voices, key=lambda v: -v.supports):
-            groups.setdefault(voice.group, []).append(voice.item)
+        for _, name, e in sorted(zip(voices, group_voices(voices), items), key=lambda t: -t[0].strength):
+            groups.setdefault(name, []).append(e)
         cards[stance] = [SourceCard(stance=stance, passages=passages) for passages in groups.values()]
     return cards
 
