@@ -277,6 +277,9 @@ def test_neighbour_features_read_the_nearest_labelled_sentences():
     assert list(share) == [1.0, 0.0]
     assert list(positive) == [0.9, 0.1] and list(negative) == [0.1, 0.8]
     assert difference[0] > 0 > difference[1]
+    order = np.random.RandomState(0).permutation(20)                   # any bank order gives the same answer
+    assert np.allclose(claims.neighbour_features(similarities[:, order], labels[order]),
+                       claims.neighbour_features(similarities, labels))
 
 
 def test_claim_vectors_can_be_turned_off(monkeypatch):

@@ -122,6 +122,7 @@ class Refiner:
     threshold: float            # is_check_worthy cut-off for refined scoring (chosen like the lexical one)
     bank: "object"              # vectors of the labelled training sentences (float32, n x 384)
     bank_labels: "object"       # their labels (1 = check-worthy)
+    bank_t: "object" = None     # bank.T, contiguous: the similarity product is 2-4x faster than with bank.T's view
 
 
 NEIGHBOURS = 10
@@ -136,8 +137,13 @@ def neighbour_features(similarities, labels):
     k = min(NEIGHBOURS, similarities.shape[1] - 1)
     top = np.argpartition(-similarities, k, axis=1)[:, :k]
     share = labels[top].mean(axis=1)
-    positive = np.where(labels[None, :] == 1, similarities, -1.0).max(axis=1)
-    negative = np.where(labels[None, :] == 0, similarities, -1.0).max(axis=1)
+    n_positive = int(labels.sum())
+    if 0 < n_positive < len(labels) and labels[:n_positive].all():     # the loaded bank: check-worthy rows first
+        positive = similarities[:, :n_positive].max(axis=1)
+        negative = similarities[:, n_positive:].max(axis=1)
+    else:
+        positive = np.where(labels[None, :] == 1, similarities, -1.0).max(axis=1)
+        negative = np.where(labels[None, :] == 0, similarities, -1.0).max(axis=1)
     return np.stack([share, positive, negative, positive - negative], axis=1)
 
 
@@ -162,11 +168,12 @@ def load_model(path: str = MODEL_PATH) -> ClaimModel:
         if hashlib.sha256(raw).hexdigest() != r["bank"]["sha256"]:
             raise ValueError(f"{bank_path} does not match {path} (sha256); retrain with scripts/train_claims.py")
         table = np.load(io.BytesIO(raw)).astype(np.float32)    # vector columns, then the label
+        table = table[np.argsort(-table[:, -1], kind="stable")]            # check-worthy rows first (faster search)
         bank, bank_labels = np.ascontiguousarray(table[:, :-1]), table[:, -1].copy()
         refiner = Refiner(encoder=r["encoder"], band=(float(r["band"][0]), float(r["band"][1])),
                           bias=float(r["bias"]), lexical=float(r["lexical"]),
                           weights=np.array(r["weights"], dtype=np.float32), threshold=float(r["threshold"]),
-                          bank=bank, bank_labels=bank_labels)
+                          bank=bank, bank_labels=bank_labels, bank_t=np.ascontiguousarray(bank.T))
     return ClaimModel(bias=float(data["bias"]), dense={k: float(data["dense"][k]) for k in FEATURES},
                       ngrams={k: float(v) for k, v in data["ngrams"].items()}, threshold=float(data["threshold"]),
                       meta=data.get("meta", {}), refiner=refiner)
@@ -282,7 +289,8 @@ def refine(sentences: list[str], scores: list[float], vectors=None) -> list[floa
     import numpy as np
 
     vectors = np.asarray(vectors)[todo] if vectors is not None else encoder.encode([sentences[i] for i in todo])
-    vectors = np.hstack([vectors, neighbour_features(vectors @ r.bank.T, r.bank_labels)])
+    bank_t = r.bank_t if r.bank_t is not None else r.bank.T
+    vectors = np.hstack([vectors, neighbour_features(np.asarray(vectors, dtype=np.float32) @ bank_t, r.bank_labels)])
     out = list(scores)
     for i, row in zip(todo, vectors):
         p = min(max(scores[i], 1e-9), 1 - 1e-9)
