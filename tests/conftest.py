@@ -102,7 +102,7 @@ def accounts(app):
     from factcheck import users
 
     for username, (role, password) in ACCOUNTS.items():
-        users.create_user(app.extensions["factcheck_config"].admin_db, username, password, role)
+        users.create_user(app.extensions["factcheck_admin"], username, password, role)
     return ACCOUNTS
 
 

@@ -34,7 +34,7 @@ ENDPOINTS = [
 @pytest.fixture
 def tokens(app):
     """One live key per role: {role: token}."""
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     return {role: keys.create_key(db, f"test-{role}", role)[1] for role in ROLES}
 
 
@@ -86,7 +86,7 @@ def test_bad_key_is_401(client, tokens, header):
 
 
 def test_revoked_key_is_401(app, client, tokens):
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     key, token = keys.create_key(db, "soon-revoked", "admin")
     assert client.get("/api/v1/sources", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     keys.revoke_key(db, key.id)
@@ -96,7 +96,7 @@ def test_revoked_key_is_401(app, client, tokens):
 
 
 def test_revoking_every_key_does_not_open_the_api(app, client):
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     key, _ = keys.create_key(db, "only", "admin")
     keys.revoke_key(db, key.id)
     assert_problem(client.get("/api/v1/sources"), 401)
@@ -110,8 +110,7 @@ def test_no_key_configured_means_open_api_with_every_role(client):
 def test_keys_are_stored_hashed(app, tokens):
     import sqlite3
 
-    db = app.extensions["factcheck_config"].admin_db
-    dump = "\n".join(sqlite3.connect(db).iterdump())
+    dump = "\n".join(sqlite3.connect(app.extensions["factcheck_config"].admin_db).iterdump())
     for token in tokens.values():
         assert token not in dump
 
@@ -131,7 +130,7 @@ def test_matrix_covers_every_route(app):
 def test_rate_limit_is_429_with_retry_after(tmp_path):
     app = create_app({"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
                       "admin_db": f"{tmp_path}/admin.db", "rate_limit": "3/minute", "TESTING": True})
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     first = keys.create_key(db, "first", "client")[1]
     second = keys.create_key(db, "second", "client")[1]
     client = app.test_client()
