@@ -200,8 +200,6 @@ class Dispatcher:
 
     def publish(self, event: str, data: dict) -> int:
         """Queue `event` for every webhook subscribed to it; return how many deliveries were queued."""
-        if self._stopped:
-            return 0
         hooks = [h for h in list_webhooks(self.state) if event in h.events]
         if not hooks:
             return 0

@@ -32,6 +32,12 @@ ENDPOINTS = [
 
 
 @pytest.fixture
+def app(make_app):
+    """The app on each backend: SQLite files, or the Elasticsearch node (store and admin state)."""
+    return make_app()
+
+
+@pytest.fixture
 def tokens(app):
     """One live key per role: {role: token}."""
     db = app.extensions["factcheck_admin"]
@@ -108,9 +114,15 @@ def test_no_key_configured_means_open_api_with_every_role(client):
 
 
 def test_keys_are_stored_hashed(app, tokens):
+    import json
     import sqlite3
 
-    dump = "\n".join(sqlite3.connect(app.extensions["factcheck_config"].admin_db).iterdump())
+    store = app.extensions["factcheck_store"]
+    if hasattr(store, "es"):
+        dump = json.dumps(store.es.search(index=store.alias("api_keys"), size=100).body)
+        assert len(tokens) == dump.count('"key_hash"')
+    else:
+        dump = "\n".join(sqlite3.connect(app.extensions["factcheck_config"].admin_db).iterdump())
     for token in tokens.values():
         assert token not in dump
 

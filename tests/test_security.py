@@ -37,6 +37,12 @@ def test_an_existing_world_readable_admin_db_is_tightened(tmp_path):
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
+@pytest.fixture
+def app(make_app):
+    """The app on each backend: SQLite files, or the Elasticsearch node (store and admin state)."""
+    return make_app()
+
+
 # -- sessions end when they should ---------------------------------------------------------------------------------
 
 def _cookie_of(client) -> str:

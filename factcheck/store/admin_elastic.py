@@ -4,8 +4,9 @@ webhook_deliveries.json), created with the store's (`python -m factcheck indexes
 
 Uniqueness is the document id's: an account's id is its name and a key's id is its hash, written with
 op_type=create, so two writers racing for one name get one success and one conflict. Reads by id are realtime;
-writes that a later search must see refresh the (small) index. Counters change in a script (atomic per document);
-a delivery is claimed with a compare-and-set on its _seq_no/_primary_term, so two workers never hold one lease.
+writes that a later search must see refresh the (small) index. Changes are compare-and-set writes on _seq_no
+and _primary_term (the minimal node runs no scripts), the claim of a delivery too, so two workers never hold
+one lease.
 """
 from __future__ import annotations
 
@@ -79,17 +80,24 @@ class ElasticAdminState:
 
         return Taken(doc_id)
 
-    def _update(self, kind: str, doc_id: str, script: str, params: dict, refresh=True) -> bool:
+    def _change(self, kind: str, doc_id: str, change) -> Optional[dict]:
+        """Apply `change(source) -> fields` to a document with a compare-and-set on its _seq_no, again on a
+        conflict (the node may run no scripts, so no scripted update); the new source, or None when missing."""
         index = self._index(kind)
-        try:
-            with self.store._errors(f"change {kind}"):
-                self.es.update(index=index, id=doc_id, script={"source": script, "params": params},
-                               refresh=refresh, retry_on_conflict=5)
-        except StoreError as exc:
-            if _missing(exc):
-                return False
-            raise
-        return True
+        for _ in range(50):
+            found = self._get(kind, doc_id)
+            if found is None:
+                return None
+            source = {**found["_source"], **change(found["_source"])}
+            try:
+                with self.store._errors(f"change {kind}"):
+                    self.es.index(index=index, id=doc_id, document=source, if_seq_no=found["_seq_no"],
+                                  if_primary_term=found["_primary_term"], refresh=True)
+                return source
+            except StoreError as exc:
+                if not _conflict(exc):
+                    raise
+        raise StoreError(f"could not change {kind} {doc_id!r}: it kept changing under us")
 
     def _delete(self, kind: str, doc_id: str, **conditions) -> bool:
         index = self._index(kind)
@@ -117,16 +125,21 @@ class ElasticAdminState:
 
     def update_user(self, username: str, *, password_hash: Optional[str] = None, role: Optional[str] = None,
                     disable_at: Optional[str] = None, enable: bool = False, end_sessions: bool = False) -> bool:
-        script = """
-            if (params.password_hash != null) { ctx._source.password_hash = params.password_hash; }
-            if (params.role != null) { ctx._source.role = params.role; }
-            if (params.disable_at != null && ctx._source.disabled_at == null) {
-                ctx._source.disabled_at = params.disable_at; }
-            if (params.enable) { ctx._source.disabled_at = null; }
-            if (params.end_sessions) { ctx._source.session_version += 1; }"""
-        return self._update("users", username, script, {
-            "password_hash": password_hash, "role": role, "disable_at": disable_at, "enable": enable,
-            "end_sessions": end_sessions})
+        def change(user: dict) -> dict:
+            fields: dict = {}
+            if password_hash is not None:
+                fields["password_hash"] = password_hash
+            if role is not None:
+                fields["role"] = role
+            if disable_at is not None and user.get("disabled_at") is None:
+                fields["disabled_at"] = disable_at
+            if enable:
+                fields["disabled_at"] = None
+            if end_sessions:
+                fields["session_version"] = int(user.get("session_version") or 1) + 1
+            return fields
+
+        return self._change("users", username, change) is not None
 
     def delete_user(self, username: str) -> bool:
         return self._delete("users", username)
@@ -148,10 +161,9 @@ class ElasticAdminState:
         hits = self._search("api_keys", {"term": {"id": key_id}}, [{"created_at": "asc"}], size=1)
         if not hits:
             return None
-        self._update("api_keys", hits[0]["_id"],
-                     "if (ctx._source.revoked_at == null) { ctx._source.revoked_at = params.at; }", {"at": at})
-        found = self._get("api_keys", hits[0]["_id"])
-        return self._key(found["_source"]) if found else None
+        changed = self._change("api_keys", hits[0]["_id"],
+                               lambda key: {} if key.get("revoked_at") else {"revoked_at": at})
+        return self._key(changed) if changed else None
 
     def live_key(self, key_hash: str) -> Optional[dict]:
         found = self._get("api_keys", key_hash)
@@ -210,7 +222,8 @@ class ElasticAdminState:
     def enqueue(self, rows: list[dict]) -> None:
         index = self._index("webhook_queue")
         actions = [{"_op_type": "create", "_index": index, "_id": row["id"],
-                    "_source": {**row, "body": row["body"].decode("utf-8"), "lease_until": 0, "lease_owner": None}}
+                    "_source": {**row, "body": row["body"].decode("utf-8"), "lease_until": 0, "lease_owner": None,
+                                "available_at": row["next_attempt_at"]}}
                    for row in rows]
         with self.store._errors("queue webhook deliveries"):
             _, errors = helpers.bulk(self.es, actions, refresh=True, raise_on_error=False)
@@ -219,18 +232,20 @@ class ElasticAdminState:
             raise StoreError(f"could not queue {len(failed)} webhook deliveries: {failed[0]}")
 
     def claim(self, owner: str, now_ms: int, lease_ms: int, limit: int) -> list[dict]:
-        query = {"bool": {"filter": [{"range": {"next_attempt_at": {"lte": now_ms}}},
+        # available_at = max(next_attempt_at, lease_until), kept by every write
+        query = {"bool": {"filter": [{"range": {"available_at": {"lte": now_ms}}},
                                      {"range": {"lease_until": {"lt": now_ms}}}]}}
         index = self._index("webhook_queue")
         claimed = []
-        for hit in self._search("webhook_queue", query, [{"next_attempt_at": "asc"}], size=limit):
+        for hit in self._search("webhook_queue", query, [{"available_at": "asc"}], size=limit):
             until = now_ms + lease_ms
             try:
                 with self.store._errors("claim a webhook delivery"):
                     # the search may be a refresh behind: the compare-and-set is what decides
                     result = self.es.update(index=index, id=hit["_id"], if_seq_no=hit["_seq_no"],
                                             if_primary_term=hit["_primary_term"],
-                                            doc={"lease_owner": owner, "lease_until": until}).body
+                                            doc={"lease_owner": owner, "lease_until": until,
+                                                 "available_at": until}).body
             except StoreError as exc:
                 if _conflict(exc) or _missing(exc):
                     continue  # another worker got it first, or it is done
@@ -252,7 +267,8 @@ class ElasticAdminState:
             with self.store._errors("reschedule a webhook delivery"):
                 self.es.update(index=index, id=row["id"], if_seq_no=seq_no, if_primary_term=primary_term,
                                doc={"attempt": row["attempt"] + 1, "next_attempt_at": next_attempt_at_ms,
-                                    "lease_until": 0, "lease_owner": None}, refresh=True)
+                                    "lease_until": 0, "lease_owner": None, "available_at": next_attempt_at_ms},
+                               refresh=True)
         except StoreError as exc:
             if _conflict(exc) or _missing(exc):
                 return False
@@ -262,12 +278,10 @@ class ElasticAdminState:
     def queue_state(self, now_ms: int) -> tuple[int, Optional[int]]:
         index = self._index("webhook_queue")
         with self.store._errors("read the webhook queue"):
-            body = self.es.search(index=index, size=0, aggs={
-                "due": {"min": {"script": {
-                    "source": "Math.max(doc['next_attempt_at'].value, doc['lease_until'].value)"}}}}).body
-        count = body["hits"]["total"]["value"]
-        earliest = body["aggregations"]["due"]["value"]
-        return count, (int(earliest) if count and earliest is not None else None)
+            hits = self.es.search(index=index, size=1, sort=[{"available_at": "asc"}], source=["available_at"],
+                                  track_total_hits=True).body["hits"]
+        count = hits["total"]["value"]
+        return count, (int(hits["hits"][0]["_source"]["available_at"]) if hits["hits"] else None)
 
     def close(self) -> None:
         pass  # the client belongs to the store
