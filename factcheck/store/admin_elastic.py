@@ -178,7 +178,7 @@ class ElasticAdminState:
         actions = [{"_op_type": "update", "_index": self._index("api_keys"), "_id": hit["_id"],
                     "doc": {"last_used_at": used[hit["_source"]["id"]]}} for hit in hits]
         with self.store._errors("record key use"):
-            helpers.bulk(self.es, actions, raise_on_error=False)
+            helpers.bulk(self.es, actions, raise_on_error=False, refresh=True)  # at most once a minute a key
 
     def any_keys(self) -> bool:
         index = self._index("api_keys")
@@ -236,26 +236,30 @@ class ElasticAdminState:
         query = {"bool": {"filter": [{"range": {"available_at": {"lte": now_ms}}},
                                      {"range": {"lease_until": {"lt": now_ms}}}]}}
         index = self._index("webhook_queue")
-        claimed = []
-        for hit in self._search("webhook_queue", query, [{"available_at": "asc"}], size=limit):
-            until = now_ms + lease_ms
-            try:
-                with self.store._errors("claim a webhook delivery"):
-                    # the search may be a refresh behind: the compare-and-set is what decides
-                    result = self.es.update(index=index, id=hit["_id"], if_seq_no=hit["_seq_no"],
-                                            if_primary_term=hit["_primary_term"],
-                                            doc={"lease_owner": owner, "lease_until": until,
-                                                 "available_at": until}).body
-            except StoreError as exc:
-                if _conflict(exc) or _missing(exc):
-                    continue  # another worker got it first, or it is done
-                raise
-            source = dict(hit["_source"])
-            if source.get("lease_until", 0) >= now_ms:
-                continue  # pragma: no cover - the query excluded it; a stale copy cannot pass the CAS anyway
-            claimed.append({**source, "id": hit["_id"], "body": source["body"].encode("utf-8"),
-                            "lease_owner": owner, "lease_until": until,
-                            "lease": (result["_seq_no"], result["_primary_term"])})
+        until = now_ms + lease_ms
+        claimed: list[dict] = []
+        for _ in range(3):
+            hits = self._search("webhook_queue", query, [{"available_at": "asc"}], size=limit)
+            for hit in hits:
+                try:
+                    with self.store._errors("claim a webhook delivery"):
+                        # the search may be a refresh behind: the compare-and-set is what decides
+                        result = self.es.update(index=index, id=hit["_id"], if_seq_no=hit["_seq_no"],
+                                                if_primary_term=hit["_primary_term"],
+                                                doc={"lease_owner": owner, "lease_until": until,
+                                                     "available_at": until}).body
+                except StoreError as exc:
+                    if _conflict(exc) or _missing(exc):
+                        continue  # another worker got it first, or it is done
+                    raise
+                claimed.append({**hit["_source"], "id": hit["_id"], "body": hit["_source"]["body"].encode("utf-8"),
+                                "lease_owner": owner, "lease_until": until,
+                                "lease": (result["_seq_no"], result["_primary_term"])})
+            if claimed or not hits:
+                break
+            # every row found was claimed by others since the last refresh: look again at the current state
+            with self.store._errors("refresh the webhook queue"):
+                self.es.indices.refresh(index=index)
         return claimed
 
     def settle(self, row: dict, next_attempt_at_ms: Optional[int] = None) -> bool:
