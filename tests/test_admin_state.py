@@ -256,3 +256,34 @@ def test_taken_ids_are_refused_by_both_backends(state):
     with pytest.raises(Taken):
         state.insert_key({"id": "key-2", "name": "b", "role": "client", "key_hash": "h" * 64,
                           "created_at": "2026-01-01T00:00:00+00:00"})
+
+
+def test_the_command_line_writes_where_the_app_reads(admin_app, make_app, monkeypatch, capsys):
+    """`keys create`, `users create` and `indexes status` use the admin state of the configured store."""
+    import io
+
+    from factcheck.__main__ import main
+
+    config = admin_app.extensions["factcheck_config"]
+    monkeypatch.setenv("FACTCHECK_ADMIN_DB", config.admin_db)
+    if config.elasticsearch_url:
+        monkeypatch.setenv("ELASTICSEARCH_URL", config.elasticsearch_url)
+        monkeypatch.setenv("FACTCHECK_INDEX_PREFIX", config.index_prefix)
+    else:
+        monkeypatch.delenv("ELASTICSEARCH_URL", raising=False)
+    assert main(["keys", "create", "--name", "ops", "--role", "admin"]) == 0
+    token = capsys.readouterr().out.split("key: ")[1].split()[0]
+    monkeypatch.setattr("sys.stdin", io.StringIO("ann-password-1\n"))
+    assert main(["users", "create", "--username", "ann", "--role", "editor", "--password-stdin"]) == 0
+    capsys.readouterr()
+
+    state = admin_app.extensions["factcheck_admin"]
+    assert keys.authenticate(state, token).name == "ops"
+    assert users.authenticate(state, "ann", "ann-password-1").role == "editor"
+    assert admin_app.test_client().get("/api/v1/webhooks",
+                                       headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    if config.elasticsearch_url:
+        assert main(["indexes", "status"]) == 0
+        status = capsys.readouterr().out
+        assert all(f"{config.index_prefix}-{kind}" in status
+                   for kind in ("users", "api_keys", "webhooks", "webhook_queue", "webhook_deliveries"))
