@@ -67,7 +67,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     app.extensions["factcheck_admin"] = admin
     key_cache = KeyCache(admin, ttl=settings.key_cache_seconds)
     app.extensions["factcheck_keys"] = key_cache
-    weakref.finalize(app, key_cache.flush)
+    weakref.finalize(app, key_cache.close)
     # Flask has no app-level teardown (teardown_appcontext runs per request), so the store is closed when the
     # app object goes away or, at the latest, when the interpreter exits.
     weakref.finalize(app, store.close)

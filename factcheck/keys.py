@@ -167,6 +167,13 @@ class KeyCache:
         if batch:
             self.state.touch_keys(batch)
 
+    def close(self) -> None:
+        """flush at shutdown, where a failure costs only a stale last_used_at and must not raise."""
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - the state may be gone already
+            pass
+
     def forget(self) -> None:
         """Drop every cached lookup (the next request of each key reads the state again)."""
         with self._lock:
