@@ -189,13 +189,16 @@ def test_many_workers_claim_each_row_once(state, admin_app):
 def receiver():
     """A local HTTP server recording each POST body; answers after a short pause, `statuses` in turn (then 200)."""
     received, statuses = [], []
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             time.sleep(0.02)
-            received.append({"body": json.loads(body), "attempt": self.headers["X-Factcheck-Attempt"]})
-            self.send_response(statuses.pop(0) if statuses else 200)
+            with lock:  # requests come in on several threads
+                received.append({"body": json.loads(body), "attempt": self.headers["X-Factcheck-Attempt"]})
+                status = statuses.pop(0) if statuses else 200
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -231,7 +234,7 @@ def test_two_apps_on_one_state_send_each_delivery_once(admin_app, make_app, rece
     receiver["statuses"].extend([500, 200, 500])  # two events need a retry, which either worker may send
     for number in range(12):
         assert dispatchers[number % 2].publish("check.completed", {"n": number}) == 1
-    assert all(d.wait_idle(30) for d in dispatchers)
+    assert all(d.wait_idle(60) for d in dispatchers)
     sent = {}
     for request in receiver["received"]:
         sent.setdefault(request["body"]["data"]["n"], []).append(request["attempt"])
