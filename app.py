@@ -10,7 +10,7 @@ if __name__ == "__main__":
     host = os.environ.get("FACTCHECK_HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", 5000))
     # With no API key the JSON API is open to every caller, so it may only listen on loopback.
-    allowed_host, message = serve_guard(app.extensions["factcheck_config"].admin_db, host)
+    allowed_host, message = serve_guard(app.extensions["factcheck_admin"], host)
     if message:
         print(message)
     if not allowed_host:

@@ -44,6 +44,8 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     from flask import Flask
 
     from . import api, web
+    from .admin_state import open_admin
+    from .keys import KeyCache
     from .store import open_store
 
     settings, flask_settings = resolve_config(config)
@@ -60,6 +62,12 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     store = open_store(settings)
     app.extensions["factcheck_store"] = store
     app.extensions["factcheck_config"] = settings
+    # Accounts, API keys and webhooks: beside the store (Elasticsearch) or in the admin SQLite file.
+    admin = open_admin(settings, store)
+    app.extensions["factcheck_admin"] = admin
+    key_cache = KeyCache(admin, ttl=settings.key_cache_seconds)
+    app.extensions["factcheck_keys"] = key_cache
+    weakref.finalize(app, key_cache.close)
     # Flask has no app-level teardown (teardown_appcontext runs per request), so the store is closed when the
     # app object goes away or, at the latest, when the interpreter exits.
     weakref.finalize(app, store.close)

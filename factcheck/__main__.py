@@ -368,7 +368,9 @@ def cmd_serve(args, config: Config) -> int:
         raise CommandError(f"the web app is not available: {exc}") from None
     from .keys import serve_guard
 
-    allowed_host, message = serve_guard(config.admin_db, args.host)
+    from .admin_state import open_admin
+
+    allowed_host, message = serve_guard(open_admin(config), args.host)
     if not allowed_host:
         raise CommandError(message)
     if message:
@@ -381,19 +383,21 @@ def cmd_serve(args, config: Config) -> int:
 
 def cmd_keys(args, config: Config) -> int:
     from . import keys
+    from .admin_state import open_admin
 
+    admin = open_admin(config)
     try:
         if args.action == "create":
-            key, token = keys.create_key(config.admin_db, args.name or "", args.role)
+            key, token = keys.create_key(admin, args.name or "", args.role)
             print(f"created {key.id} ({key.role}) {key.name}")
             print(f"key: {token}")
             print("store it now: it is not shown again (only its hash is kept)")
         elif args.action == "list":
-            for key in keys.list_keys(config.admin_db):
+            for key in keys.list_keys(admin):
                 state = f"revoked {key.revoked_at}" if key.revoked_at else f"last used {key.last_used_at or 'never'}"
                 print(f"{key.id}  {key.role:<11}  {key.name}  (created {key.created_at}; {state})")
         else:
-            key = keys.revoke_key(config.admin_db, args.key_id or "")
+            key = keys.revoke_key(admin, args.key_id or "")
             print(f"revoked {key.id} ({key.name})")
     except keys.ApiKeyError as exc:
         raise CommandError(f"keys {args.action}: {exc}") from None

@@ -72,8 +72,12 @@ class Config:
     load_demo: bool = True
     # FACTCHECK_SECRET_KEY: Flask secret key (a random one per process when unset)
     secret_key: str | None = None
-    # FACTCHECK_ADMIN_DB: SQLite file for API keys, web accounts and webhooks (whatever the search store)
+    # FACTCHECK_ADMIN_DB: SQLite file for API keys, web accounts and webhooks when the store is SQLite (with
+    # Elasticsearch they live in its indexes {prefix}-users, -api_keys, -webhooks, -webhook_queue, -webhook_deliveries)
     admin_db: str = "instance/admin.db"
+    # FACTCHECK_KEY_CACHE_SECONDS: how long an API server trusts a key it has looked up; a key revoked by another
+    # process (the CLI, another server) keeps working there for at most this long. 0 looks every request up.
+    key_cache_seconds: float = 5.0
     # FACTCHECK_RATE_LIMIT: requests per API key (per client address when no key is needed), e.g. 120/minute,
     # 10/second, 5000/hour; 0 or off disables the limit
     rate_limit: str = "120/minute"
@@ -115,6 +119,7 @@ class Config:
             load_demo=_bool("FACTCHECK_DEMO", True),
             secret_key=os.environ.get("FACTCHECK_SECRET_KEY") or None,
             admin_db=os.environ.get("FACTCHECK_ADMIN_DB") or "instance/admin.db",
+            key_cache_seconds=_float("FACTCHECK_KEY_CACHE_SECONDS", 5.0),
             rate_limit=os.environ.get("FACTCHECK_RATE_LIMIT") or "120/minute",
             webhook_attempts=_int("FACTCHECK_WEBHOOK_ATTEMPTS", 5),
             webhook_backoff=_float("FACTCHECK_WEBHOOK_BACKOFF", 2.0),

@@ -1,4 +1,5 @@
-"""Web accounts for fact-checkers and editors, kept in the admin SQLite database (config.admin_db).
+"""Web accounts for fact-checkers and editors, kept in the admin state (admin_state.py: the admin SQLite file, or
+Elasticsearch when that is the store).
 
 Passwords are stored only as werkzeug hashes; roles come from factcheck.roles. No Flask imports here.
 
@@ -10,33 +11,19 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import admin_db
+from .admin_state import AdminLike, Taken, resolve
 from .roles import ROLES, allowed
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,64}")
 MIN_PASSWORD = 8
 # A hash to compare against when the user does not exist, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a real password")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    session_version INTEGER NOT NULL DEFAULT 1,
-    disabled_at TEXT
-)"""
-# Columns added after the first release, for admin databases made before them.
-_ADDED_COLUMNS = {"session_version": "INTEGER NOT NULL DEFAULT 1", "disabled_at": "TEXT"}
-_COLUMNS = "username, role, session_version, disabled_at"
 
 
 class UserError(ValueError):
@@ -59,29 +46,21 @@ class User:
         return not self.disabled and allowed(self.role, permission)
 
 
-def _connect(db_path: str) -> sqlite3.Connection:
-    conn = admin_db.connect(db_path, _SCHEMA)
-    have = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
-    for name, declaration in _ADDED_COLUMNS.items():
-        if name not in have:
-            with conn:
-                conn.execute(f"ALTER TABLE users ADD COLUMN {name} {declaration}")
-    return conn
+def _user(row: dict) -> User:
+    return User(row["username"], row["role"], int(row.get("session_version") or 1), row.get("disabled_at"))
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _change(db_path: str, username: str, statement: str, params: tuple = ()) -> None:
-    """Run an UPDATE/DELETE on one account; UserError when there is no such account."""
-    with closing(_connect(db_path)) as conn, conn:
-        changed = conn.execute(statement, (*params, username)).rowcount
-    if not changed:
+def _change(db: AdminLike, username: str, **changes) -> None:
+    """Change one account; UserError when there is no such account."""
+    if not username or not resolve(db).update_user(username, **changes):
         raise UserError(f"username: no account {username!r}")
 
 
-def create_user(db_path: str, username: str, password: str, role: str) -> User:
+def create_user(db: AdminLike, username: str, password: str, role: str) -> User:
     """Add an account; UserError for a bad name, a short password, an unknown role or a taken name."""
     if not isinstance(username, str) or not USERNAME.fullmatch(username):
         raise UserError("username: use 2-64 letters, digits, '.', '_' or '-'")
@@ -89,76 +68,70 @@ def create_user(db_path: str, username: str, password: str, role: str) -> User:
         raise UserError(f"role: must be one of {', '.join(ROLES)}")
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise UserError(f"password: at least {MIN_PASSWORD} characters")
-    with closing(_connect(db_path)) as conn, conn:
-        try:
-            conn.execute("INSERT INTO users (username, password_hash, role, created_at) VALUES (?,?,?,?)",
-                         (username, generate_password_hash(password), role, _now()))
-        except sqlite3.IntegrityError:
-            raise UserError(f"username: {username!r} is taken") from None
+    try:
+        resolve(db).insert_user({"username": username, "password_hash": generate_password_hash(password),
+                                 "role": role, "created_at": _now()})
+    except Taken:
+        raise UserError(f"username: {username!r} is taken") from None
     return User(username, role)
 
 
-def get_user(db_path: str, username: str) -> Optional[User]:
+def get_user(db: AdminLike, username: str) -> Optional[User]:
     """The account, or None."""
-    if not username:
+    if not username or not isinstance(username, str):
         return None
-    with closing(_connect(db_path)) as conn:
-        row = conn.execute(f"SELECT {_COLUMNS} FROM users WHERE username = ?", (username,)).fetchone()
-    return User(*row) if row else None
+    row = resolve(db).get_user(username)
+    return _user(row) if row else None
 
 
-def authenticate(db_path: str, username: str, password: str) -> Optional[User]:
+def authenticate(db: AdminLike, username: str, password: str) -> Optional[User]:
     """The account when the password is right (disabled accounts too: the caller refuses them), else None
     (the same work is done for unknown names)."""
-    with closing(_connect(db_path)) as conn:
-        row = conn.execute(f"SELECT {_COLUMNS}, password_hash FROM users WHERE username = ?",
-                           (username or "",)).fetchone()
+    row = resolve(db).get_user(username) if username and isinstance(username, str) else None
     if row is None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    return User(*row[:4]) if check_password_hash(row[4], password or "") else None
+    return _user(row) if check_password_hash(row["password_hash"], password or "") else None
 
 
-def list_users(db_path: str) -> list[User]:
+def list_users(db: AdminLike) -> list[User]:
     """All accounts, by name."""
-    with closing(_connect(db_path)) as conn:
-        return [User(*row) for row in conn.execute(f"SELECT {_COLUMNS} FROM users ORDER BY username")]
+    return [_user(row) for row in resolve(db).list_users()]
 
 
-def set_password(db_path: str, username: str, password: str) -> None:
+def set_password(db: AdminLike, username: str, password: str) -> None:
     """Replace an account's password; every session of the account ends."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise UserError(f"password: at least {MIN_PASSWORD} characters")
-    _change(db_path, username, "UPDATE users SET password_hash = ?, session_version = session_version + 1"
-                               " WHERE username = ?", (generate_password_hash(password),))
+    _change(db, username, password_hash=generate_password_hash(password), end_sessions=True)
 
 
-def end_sessions(db_path: str, username: str) -> None:
+def end_sessions(db: AdminLike, username: str) -> None:
     """End every session of the account (log-out does this)."""
-    _change(db_path, username, "UPDATE users SET session_version = session_version + 1 WHERE username = ?")
+    _change(db, username, end_sessions=True)
 
 
-def set_role(db_path: str, username: str, role: str) -> None:
+def set_role(db: AdminLike, username: str, role: str) -> None:
     """Give the account another role (it applies from the account's next request)."""
     if role not in ROLES:
         raise UserError(f"role: must be one of {', '.join(ROLES)}")
-    _change(db_path, username, "UPDATE users SET role = ? WHERE username = ?", (role,))
+    _change(db, username, role=role)
 
 
-def disable_user(db_path: str, username: str) -> None:
+def disable_user(db: AdminLike, username: str) -> None:
     """Refuse the account's log-ins and end its sessions; `enable_user` undoes it."""
-    _change(db_path, username, "UPDATE users SET disabled_at = COALESCE(disabled_at, ?),"
-                               " session_version = session_version + 1 WHERE username = ?", (_now(),))
+    _change(db, username, disable_at=_now(), end_sessions=True)
 
 
-def enable_user(db_path: str, username: str) -> None:
+def enable_user(db: AdminLike, username: str) -> None:
     """Let a disabled account log in again."""
-    _change(db_path, username, "UPDATE users SET disabled_at = NULL WHERE username = ?")
+    _change(db, username, enable=True)
 
 
-def delete_user(db_path: str, username: str) -> None:
+def delete_user(db: AdminLike, username: str) -> None:
     """Remove the account; its sessions end (audit trails keep its name)."""
-    _change(db_path, username, "DELETE FROM users WHERE username = ?")
+    if not username or not resolve(db).delete_user(username):
+        raise UserError(f"username: no account {username!r}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -206,17 +179,21 @@ def run_cli(args, config) -> int:
     """Run `users ACTION`; exit status 0, or 2 with the reason on stderr."""
     import sys
 
+    from .admin_state import open_admin
+    from .store import StoreError
+
+    state = open_admin(config)
     try:
         if args.users_action == "list":
-            for user in list_users(config.admin_db):
+            for user in list_users(state):
                 print(f"{user.username}\t{user.role}" + (f"\tdisabled {user.disabled_at}" if user.disabled else ""))
             return 0
-        simple = {"set-role": (lambda: set_role(config.admin_db, args.username, args.role),
+        simple = {"set-role": (lambda: set_role(state, args.username, args.role),
                                f"{args.username} is now {getattr(args, 'role', '')}"),
-                  "disable": (lambda: disable_user(config.admin_db, args.username),
+                  "disable": (lambda: disable_user(state, args.username),
                               f"disabled {args.username}; its sessions have ended"),
-                  "enable": (lambda: enable_user(config.admin_db, args.username), f"enabled {args.username}"),
-                  "delete": (lambda: delete_user(config.admin_db, args.username), f"deleted {args.username}")}
+                  "enable": (lambda: enable_user(state, args.username), f"enabled {args.username}"),
+                  "delete": (lambda: delete_user(state, args.username), f"deleted {args.username}")}
         if args.users_action in simple:
             action, message = simple[args.users_action]
             action()
@@ -224,12 +201,12 @@ def run_cli(args, config) -> int:
             return 0
         password = _read_password(args.password_stdin)
         if args.users_action == "create":
-            user = create_user(config.admin_db, args.username, password, args.role)
-            print(f"created {user.username} ({user.role}) in {config.admin_db}")
+            user = create_user(state, args.username, password, args.role)
+            print(f"created {user.username} ({user.role}) in {state.where}")
         else:
-            set_password(config.admin_db, args.username, password)
+            set_password(state, args.username, password)
             print(f"password changed for {args.username}; its sessions have ended")
         return 0
-    except (UserError, sqlite3.Error, OSError) as exc:
+    except (UserError, StoreError, sqlite3.Error, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
-"""Webhooks: registrations and delivery attempts in the admin SQLite database, deliveries off the request thread.
+"""Webhooks: registrations, pending deliveries and delivery attempts in the admin state (admin_state.py: the admin
+SQLite file, or Elasticsearch when that is the store); deliveries off the request thread, from a durable queue.
 
 A delivery POSTs {"id", "event", "created_at", "data"} as JSON, signed with the webhook's secret:
 `X-Factcheck-Signature: sha256=<hex HMAC-SHA256 of the exact body>`. A failed attempt (connection error,
@@ -10,54 +11,26 @@ is pinned to the address that was checked. No Flask imports here.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import hmac
 import http.client
-import itertools
 import json
+import os
 import secrets
-import sqlite3
+import socket
 import threading
 import time
-from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Optional
 from urllib.parse import urlsplit
 
-from . import admin_db
+from .admin_state import AdminLike, resolve
 from .config import Config
 
 EVENTS = ("check.completed", "review.published")
 MAX_URL = 2048
 MAX_SECRET = 200
 USER_AGENT = "factcheck-webhooks/1"
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS webhooks (
-        id TEXT PRIMARY KEY,
-        url TEXT NOT NULL,
-        events TEXT NOT NULL,
-        secret TEXT NOT NULL,
-        created_at TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS webhook_deliveries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        webhook_id TEXT NOT NULL,
-        event_id TEXT NOT NULL,
-        event TEXT NOT NULL,
-        attempt INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        status_code INTEGER,
-        error TEXT,
-        duration_ms INTEGER,
-        success INTEGER NOT NULL,
-        next_attempt_at TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS webhook_deliveries_hook ON webhook_deliveries (webhook_id, id)",
-)
-
 
 class WebhookError(ValueError):
     """A registration that cannot be accepted; `field` names what is wrong. `refused` is set when the URL is
@@ -88,12 +61,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _connect(db_path: str) -> sqlite3.Connection:
-    return admin_db.connect(db_path, *_SCHEMA)
-
-
-def _exists(db_path: str) -> bool:
-    return db_path in ("", ":memory:") or Path(db_path).exists()
+@dataclass
+class _Job:
+    webhook_id: str
+    event: str
+    event_id: str
+    body: bytes
+    attempt: int = 1
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -135,7 +109,7 @@ def _target(url: str, config: Config, registering: bool = False) -> tuple[str, s
     return scheme, parts.hostname, port, path, addresses
 
 
-def register(db_path: str, config: Config, url: str, events: list[str], secret: Optional[str] = None) -> Webhook:
+def register(db: AdminLike, config: Config, url: str, events: list[str], secret: Optional[str] = None) -> Webhook:
     """Store a webhook; the secret is generated when not given. WebhookError names the bad field."""
     _target(url, config, registering=True)
     if not isinstance(events, list) or not events:
@@ -147,93 +121,100 @@ def register(db_path: str, config: Config, url: str, events: list[str], secret: 
         raise WebhookError("secret", f"use 16-{MAX_SECRET} characters (or leave it out to get a random one)")
     hook = Webhook(id="whk-" + secrets.token_hex(6), url=url.strip(), events=sorted(set(events)),
                    secret=secret or secrets.token_urlsafe(32), created_at=_now())
-    with closing(_connect(db_path)) as conn, conn:
-        conn.execute("INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (?,?,?,?,?)",
-                     (hook.id, hook.url, json.dumps(hook.events), hook.secret, hook.created_at))
+    resolve(db).insert_webhook({"id": hook.id, "url": hook.url, "events": hook.events, "secret": hook.secret,
+                                "created_at": hook.created_at})
     return hook
 
 
-def _row_to_hook(row) -> Webhook:
-    return Webhook(id=row[0], url=row[1], events=json.loads(row[2]), secret=row[3], created_at=row[4])
+def _hook(row: dict) -> Webhook:
+    return Webhook(id=row["id"], url=row["url"], events=list(row["events"]), secret=row["secret"],
+                   created_at=row["created_at"])
 
 
-def list_webhooks(db_path: str) -> list[Webhook]:
+def list_webhooks(db: AdminLike) -> list[Webhook]:
     """Every registered webhook, oldest first."""
-    if not _exists(db_path):
-        return []
-    with closing(_connect(db_path)) as conn:
-        rows = conn.execute("SELECT id, url, events, secret, created_at FROM webhooks ORDER BY created_at, id")
-        return [_row_to_hook(row) for row in rows.fetchall()]
+    return [_hook(row) for row in resolve(db).list_webhooks()]
 
 
-def get_webhook(db_path: str, webhook_id: str) -> Optional[Webhook]:
+def get_webhook(db: AdminLike, webhook_id: str) -> Optional[Webhook]:
     """The webhook, or None."""
-    if not _exists(db_path):
-        return None
-    with closing(_connect(db_path)) as conn:
-        row = conn.execute("SELECT id, url, events, secret, created_at FROM webhooks WHERE id = ?",
-                           (webhook_id,)).fetchone()
-    return _row_to_hook(row) if row else None
+    row = resolve(db).get_webhook(webhook_id) if isinstance(webhook_id, str) and webhook_id else None
+    return _hook(row) if row else None
 
 
-def delete_webhook(db_path: str, webhook_id: str) -> bool:
-    """Remove a webhook (pending retries are dropped; its delivery log is kept); False if there was none."""
-    if not _exists(db_path):
-        return False
-    with closing(_connect(db_path)) as conn, conn:
-        return conn.execute("DELETE FROM webhooks WHERE id = ?", (webhook_id,)).rowcount > 0
+def delete_webhook(db: AdminLike, webhook_id: str) -> bool:
+    """Remove a webhook (pending deliveries are dropped; its delivery log is kept); False if there was none."""
+    return bool(isinstance(webhook_id, str) and webhook_id and resolve(db).delete_webhook(webhook_id))
 
 
-def list_deliveries(db_path: str, webhook_id: str, limit: int = 100, offset: int = 0) -> list[dict]:
+def list_deliveries(db: AdminLike, webhook_id: str, limit: int = 100, offset: int = 0) -> list[dict]:
     """Delivery attempts of a webhook, newest first."""
-    if not _exists(db_path):
-        return []
-    with closing(_connect(db_path)) as conn:
-        rows = conn.execute(
-            "SELECT id, event_id, event, attempt, at, status_code, error, duration_ms, success, next_attempt_at "
-            "FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-            (webhook_id, limit, offset)).fetchall()
-    keys = ("id", "event_id", "event", "attempt", "at", "status_code", "error", "duration_ms", "success",
-            "next_attempt_at")
-    return [{**dict(zip(keys, row)), "success": bool(row[8])} for row in rows]
+    return resolve(db).list_attempts(webhook_id, limit, offset)
 
 
-@dataclass(order=True)
-class _Job:
-    due: float
-    seq: int
-    webhook_id: str = field(compare=False)
-    event: str = field(compare=False)
-    event_id: str = field(compare=False)
-    body: bytes = field(compare=False)
-    attempt: int = field(compare=False, default=1)
+def _millis(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
 
 
 class Dispatcher:
-    """Delivers events on one background thread (started on first use); `stop()` ends it."""
+    """Delivers events from the durable queue in the admin state, on one background thread; `stop()` ends it.
 
-    def __init__(self, config: Config):
+    `publish` stores one pending delivery per subscribed webhook; the worker of any app process claims due
+    deliveries with a lease (config.webhook_timeout + LEASE_MARGIN seconds), posts them, and deletes each one or
+    puts it back for its next attempt. So a delivery pending when a process stops is sent by the next worker to
+    start or poll, and two processes never send the same attempt twice. A process killed during a POST (after
+    the receiver got it, before the outcome was stored) leaves the lease to expire, and the attempt is sent
+    again: at least once, and the X-Factcheck-Delivery id lets the receiver drop the repeat.
+    The worker starts with the first publish, or at once when the queue holds deliveries; it then polls the
+    queue every POLL seconds while it holds deliveries (sooner when one is due), every IDLE_POLL seconds when it is
+    empty, until stopped.
+    """
+
+    POLL = 1.0
+    IDLE_POLL = 5.0
+    LEASE_MARGIN = 30.0
+    BATCH = 16
+
+    def __init__(self, config: Config, state: Optional[AdminLike] = None, start: bool = True):
+        from .admin_state import open_admin
+
         self.config = config
-        self._heap: list[_Job] = []
+        self.state = resolve(state) if state is not None else open_admin(config)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._cond = threading.Condition()
-        self._seq = itertools.count()
         self._thread: Optional[threading.Thread] = None
         self._busy = 0
         self._stopped = False
+        self._wake = False
+        if start:
+            try:
+                if self.state.queue_state(_millis(time.time()))[0]:
+                    with self._cond:
+                        self._ensure_thread()
+            except Exception:  # noqa: BLE001 - an unreachable state must not stop the app; the next publish retries
+                pass
 
     def publish(self, event: str, data: dict) -> int:
         """Queue `event` for every webhook subscribed to it; return how many deliveries were queued."""
-        hooks = [h for h in list_webhooks(self.config.admin_db) if event in h.events]
+        hooks = [h for h in list_webhooks(self.state) if event in h.events]
         if not hooks:
             return 0
         event_id = "evt-" + secrets.token_hex(8)
-        body = json.dumps({"id": event_id, "event": event, "created_at": _now(), "data": data},
+        created_at = _now()
+        body = json.dumps({"id": event_id, "event": event, "created_at": created_at, "data": data},
                           ensure_ascii=False).encode("utf-8")
+        now_ms = _millis(time.time())
+        self.state.enqueue([{"id": f"{event_id}:{hook.id}", "webhook_id": hook.id, "event_id": event_id,
+                             "event": event, "body": body, "attempt": 1, "next_attempt_at": now_ms,
+                             "created_at": created_at} for hook in hooks])
         with self._cond:
             if self._stopped:
-                return 0
-            for hook in hooks:
-                heapq.heappush(self._heap, _Job(time.monotonic(), next(self._seq), hook.id, event, event_id, body))
+                return len(hooks)  # stored: another worker (or the next start) delivers them
+            self._wake = True
             self._ensure_thread()
             self._cond.notify_all()
         return len(hooks)
@@ -244,46 +225,71 @@ class Dispatcher:
             self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the worker; queued deliveries and retries are dropped."""
+        """Stop the worker (an attempt in flight finishes); pending deliveries stay queued for the next worker."""
         with self._cond:
             self._stopped = True
-            self._heap.clear()
             self._cond.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is queued or in flight (for tests and orderly shutdown); False on timeout."""
+        """Block until the queue holds no delivery and none is in flight here (for tests and orderly
+        shutdown); False on timeout."""
         deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._heap or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(min(remaining, 0.05))
-        return True
+        while time.monotonic() < deadline:
+            with self._cond:
+                busy = self._busy
+            if not busy and self.state.queue_state(_millis(time.time()))[0] == 0:
+                with self._cond:
+                    if not self._busy:
+                        return True
+            time.sleep(0.05)
+        return False
 
     def _run(self) -> None:
         while True:
             with self._cond:
-                while not self._stopped and (not self._heap or self._heap[0].due > time.monotonic()):
-                    self._cond.wait(self._heap[0].due - time.monotonic() if self._heap else None)
                 if self._stopped:
                     return
-                job = heapq.heappop(self._heap)
-                self._busy += 1
+                self._wake = False
             try:
-                self._attempt(job)
-            finally:
+                claimed = self.state.claim(self.owner, _millis(time.time()),
+                                           _millis(self.config.webhook_timeout + self.LEASE_MARGIN), self.BATCH)
+            except Exception:  # noqa: BLE001 - the state is unreachable for now: poll again later
+                claimed = []
+            for row in claimed:
                 with self._cond:
-                    self._busy -= 1
-                    self._cond.notify_all()
+                    if self._stopped:
+                        return  # the rest of the batch stays leased; the leases expire and another worker sends
+                    self._busy += 1
+                try:
+                    self._attempt(row)
+                except Exception:  # noqa: BLE001 - the lease expires and the attempt is made again
+                    pass
+                finally:
+                    with self._cond:
+                        self._busy -= 1
+                        self._cond.notify_all()
+            if claimed:
+                continue
+            wait = self.IDLE_POLL
+            try:
+                count, earliest = self.state.queue_state(_millis(time.time()))
+                if earliest is not None:
+                    wait = min(self.POLL, max(0.0, earliest / 1000 - time.time()))
+            except Exception:  # noqa: BLE001
+                pass
+            with self._cond:
+                if not self._stopped and not self._wake:
+                    self._cond.wait(max(wait, 0.01))
 
-    def _attempt(self, job: _Job) -> None:
-        hook = get_webhook(self.config.admin_db, job.webhook_id)
+    def _attempt(self, row: dict) -> None:
+        hook = get_webhook(self.state, row["webhook_id"])
         if hook is None:  # deleted meanwhile
+            self.state.settle(row)
             return
+        job = _Job(row["webhook_id"], row["event"], row["event_id"], row["body"], int(row["attempt"]))
         started = time.monotonic()
         status_code, error = None, None
         try:
@@ -295,25 +301,14 @@ class Dispatcher:
         except Exception as exc:  # noqa: BLE001 - any failure of one attempt is recorded, never raised
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         duration_ms = int((time.monotonic() - started) * 1000)
-        retry_in = None
+        next_ms = None
         if error is not None and job.attempt < max(1, self.config.webhook_attempts):
-            retry_in = self.config.webhook_backoff * (2 ** (job.attempt - 1))
-        next_at = None
-        if retry_in is not None:
-            next_at = datetime.fromtimestamp(time.time() + retry_in, timezone.utc).isoformat(timespec="milliseconds")
-        with closing(_connect(self.config.admin_db)) as conn, conn:
-            conn.execute(
-                "INSERT INTO webhook_deliveries (webhook_id, event_id, event, attempt, at, status_code, error, "
-                "duration_ms, success, next_attempt_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (hook.id, job.event_id, job.event, job.attempt, _now(), status_code, error, duration_ms,
-                 int(error is None), next_at))
-        if retry_in is not None:
-            with self._cond:
-                if not self._stopped:
-                    heapq.heappush(self._heap, _Job(time.monotonic() + retry_in, next(self._seq), job.webhook_id,
-                                                    job.event, job.event_id, job.body, job.attempt + 1))
-                    self._cond.notify_all()
-
+            next_ms = _millis(time.time() + self.config.webhook_backoff * (2 ** (job.attempt - 1)))
+        self.state.record_attempt({
+            "webhook_id": hook.id, "event_id": job.event_id, "event": job.event, "attempt": job.attempt,
+            "at": _now(), "status_code": status_code, "error": error, "duration_ms": duration_ms,
+            "success": error is None, "next_attempt_at": _iso_ms(next_ms) if next_ms is not None else None})
+        self.state.settle(row, next_ms)
     def _post(self, hook: Webhook, job: _Job) -> int:
         """One delivery attempt within config.webhook_timeout in all (connect, send, status, headers, body)."""
         from .fetch import Deadline, _PinnedHTTPConnection, _PinnedHTTPSConnection

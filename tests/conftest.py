@@ -1,10 +1,13 @@
 """Shared fixtures: an app on a fresh SQLite file per test, its store, a client, and a few hand-written sources."""
 import re
+import uuid
 
 import pytest
 
 from factcheck import create_app
 from factcheck.ingest import ingest_records
+
+from .test_elastic_store import es_session_prefix  # noqa: F401 - a fixture, used by es_module_prefix
 
 # Short texts written for these tests (no third-party text): a meeting in Geneva on a known day.
 SEED_SOURCES = [
@@ -52,6 +55,70 @@ def app(tmp_path):
     })
     yield application
     application.extensions["factcheck_store"].close()
+
+
+# -- the same tests on both backends: the app on SQLite files, or on the Elasticsearch node -------------------------
+# Admin state (accounts, keys, webhooks) lives with the store, so the Elasticsearch half runs the whole app on it.
+# Its indexes are made once per test module (creating ten indexes takes seconds) and emptied before each test.
+
+@pytest.fixture(scope="module")
+def es_module_prefix(request):
+    """Index prefix of this module's Elasticsearch app, its indexes created (and deleted at the end)."""
+    from factcheck.store.elastic import ElasticStore
+
+    from .test_elastic_store import ES_URL, _delete_indexes
+
+    prefix = f"{request.getfixturevalue('es_session_prefix')}-m{uuid.uuid4().hex[:6]}"
+    store = ElasticStore(ES_URL, prefix=prefix)
+    store.ensure_indexes()
+    # writes of the tests' stores wait for a refresh (refresh="wait_for"): refresh often in tests only
+    store.es.indices.put_settings(index=f"{prefix}-*", settings={"index": {"refresh_interval": "50ms"}})
+    yield prefix
+    _delete_indexes(store, prefix)
+    store.close()
+
+
+def _empty_indexes(prefix: str) -> None:
+    from elasticsearch import Elasticsearch, helpers
+
+    from .test_elastic_store import ES_URL
+
+    with Elasticsearch(ES_URL) as es:
+        ids = [(hit["_index"], hit["_id"]) for hit in helpers.scan(es, index=f"{prefix}-*", source=False,
+                                                                   query={"query": {"match_all": {}}})]
+        if ids:
+            helpers.bulk(es, ({"_op_type": "delete", "_index": index, "_id": doc_id} for index, doc_id in ids),
+                         refresh=True, raise_on_error=False)
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def make_app(request, tmp_path):
+    """make_app(**settings): the app on SQLite files (param sqlite) or on the Elasticsearch node, store and admin
+    state both (param elasticsearch); apps made in one test share that test's state."""
+    made = []
+    prefix = None
+    if request.param == "elasticsearch":
+        prefix = request.getfixturevalue("es_module_prefix")
+        _empty_indexes(prefix)
+
+    def build(**settings):
+        from .test_elastic_store import ES_URL
+
+        config = {"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
+                  "admin_db": f"{tmp_path}/admin.db", "TESTING": True, **settings}
+        if prefix is not None:
+            config.update(elasticsearch_url=ES_URL, index_prefix=prefix)
+        application = create_app(config)
+        if prefix is not None:
+            application.extensions["factcheck_store"].refresh = "wait_for"
+        made.append(application)
+        return application
+
+    build.backend = request.param
+    yield build
+    for application in made:
+        application.extensions["factcheck_webhooks"].stop()
+        application.extensions["factcheck_store"].close()
 
 
 @pytest.fixture
@@ -102,7 +169,7 @@ def accounts(app):
     from factcheck import users
 
     for username, (role, password) in ACCOUNTS.items():
-        users.create_user(app.extensions["factcheck_config"].admin_db, username, password, role)
+        users.create_user(app.extensions["factcheck_admin"], username, password, role)
     return ACCOUNTS
 
 

@@ -32,9 +32,15 @@ ENDPOINTS = [
 
 
 @pytest.fixture
+def app(make_app):
+    """The app on each backend: SQLite files, or the Elasticsearch node (store and admin state)."""
+    return make_app()
+
+
+@pytest.fixture
 def tokens(app):
     """One live key per role: {role: token}."""
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     return {role: keys.create_key(db, f"test-{role}", role)[1] for role in ROLES}
 
 
@@ -86,7 +92,7 @@ def test_bad_key_is_401(client, tokens, header):
 
 
 def test_revoked_key_is_401(app, client, tokens):
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     key, token = keys.create_key(db, "soon-revoked", "admin")
     assert client.get("/api/v1/sources", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     keys.revoke_key(db, key.id)
@@ -96,7 +102,7 @@ def test_revoked_key_is_401(app, client, tokens):
 
 
 def test_revoking_every_key_does_not_open_the_api(app, client):
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     key, _ = keys.create_key(db, "only", "admin")
     keys.revoke_key(db, key.id)
     assert_problem(client.get("/api/v1/sources"), 401)
@@ -108,10 +114,15 @@ def test_no_key_configured_means_open_api_with_every_role(client):
 
 
 def test_keys_are_stored_hashed(app, tokens):
+    import json
     import sqlite3
 
-    db = app.extensions["factcheck_config"].admin_db
-    dump = "\n".join(sqlite3.connect(db).iterdump())
+    store = app.extensions["factcheck_store"]
+    if hasattr(store, "es"):
+        dump = json.dumps(store.es.search(index=store.alias("api_keys"), size=100).body)
+        assert len(tokens) == dump.count('"key_hash"')
+    else:
+        dump = "\n".join(sqlite3.connect(app.extensions["factcheck_config"].admin_db).iterdump())
     for token in tokens.values():
         assert token not in dump
 
@@ -131,7 +142,7 @@ def test_matrix_covers_every_route(app):
 def test_rate_limit_is_429_with_retry_after(tmp_path):
     app = create_app({"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
                       "admin_db": f"{tmp_path}/admin.db", "rate_limit": "3/minute", "TESTING": True})
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     first = keys.create_key(db, "first", "client")[1]
     second = keys.create_key(db, "second", "client")[1]
     client = app.test_client()

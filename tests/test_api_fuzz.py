@@ -44,7 +44,7 @@ def served_api(request, tmp_path):
     assert report.failed == 0, report.errors
     if hasattr(store, "refresh_indexes"):
         store.refresh_indexes()
-    _, key = keys.create_key(settings["admin_db"], "schemathesis", "admin")
+    _, key = keys.create_key(app.extensions["factcheck_admin"], "schemathesis", "admin")
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

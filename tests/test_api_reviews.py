@@ -9,7 +9,7 @@ from .test_api import GENEVA_CLAIM, assert_problem
 @pytest.fixture
 def auth(app):
     """Bearer headers for a fact-checker and two editors."""
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     return {name: {"Authorization": f"Bearer {keys.create_key(db, name, role)[1]}"}
             for name, role in (("fiona", "factchecker"), ("eddie", "editor"), ("edna", "editor"))}
 

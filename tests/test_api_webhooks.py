@@ -39,13 +39,15 @@ def receiver():
 
 
 @pytest.fixture
-def hook_app(tmp_path):
-    app = create_app({"store_url": f"sqlite:///{tmp_path}/fc.db", "elasticsearch_url": None, "load_demo": False,
-                      "admin_db": f"{tmp_path}/admin.db", "allow_private_urls": True, "webhook_backoff": 0.05,
-                      "webhook_attempts": 3, "webhook_timeout": 5, "TESTING": True})
-    yield app
-    app.extensions["factcheck_webhooks"].stop()
-    app.extensions["factcheck_store"].close()
+def hook_app(make_app):
+    """The app on each backend, allowed to deliver to loopback, with fast retries."""
+    return make_app(allow_private_urls=True, webhook_backoff=0.05, webhook_attempts=3, webhook_timeout=5)
+
+
+@pytest.fixture
+def app(make_app):
+    """The app on each backend: SQLite files, or the Elasticsearch node (store and admin state)."""
+    return make_app()
 
 
 def _wait(app):

@@ -72,7 +72,8 @@ def _passage(source_id="geneva-1", index=0):
 
 def test_indexes_are_versioned_behind_aliases(es_session_prefix):
     store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}")
-    kinds = ("sources", "passages", "checks", "reviews", "source_versions")
+    kinds = ("sources", "passages", "checks", "reviews", "source_versions",
+             "users", "api_keys", "webhooks", "webhook_queue", "webhook_deliveries")
     assert store.ensure_indexes() == dict.fromkeys(kinds, True)
     assert store.ensure_indexes() == dict.fromkeys(kinds, False)
     status = store.index_status()

@@ -116,7 +116,7 @@ def test_lists_ranges_and_ids_on_both_stores(any_app, case, path, status, words,
 
     client = any_app.test_client()
     if editor:
-        users.create_user(any_app.extensions["factcheck_config"].admin_db, "eddie", "eddie-password-1", "editor")
+        users.create_user(any_app.extensions["factcheck_admin"], "eddie", "eddie-password-1", "editor")
         post_form(client, "/login", {"username": "eddie", "password": "eddie-password-1"})
     response = client.get(path)
     text = response.get_data(as_text=True)

@@ -37,6 +37,12 @@ def test_an_existing_world_readable_admin_db_is_tightened(tmp_path):
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
 
 
+@pytest.fixture
+def app(make_app):
+    """The app on each backend: SQLite files, or the Elasticsearch node (store and admin state)."""
+    return make_app()
+
+
 # -- sessions end when they should ---------------------------------------------------------------------------------
 
 def _cookie_of(client) -> str:
@@ -50,8 +56,8 @@ def _with_cookie(app, cookie: str):
     return other
 
 
-def _admin_db(app) -> str:
-    return app.extensions["factcheck_config"].admin_db
+def _admin_db(app):
+    return app.extensions["factcheck_admin"]
 
 
 @pytest.mark.parametrize("end", ["log out", "new password", "disable", "delete"])
@@ -182,7 +188,7 @@ def test_an_api_without_keys_stays_open_on_loopback(app, remote):
 
 
 def test_once_a_key_exists_remote_callers_authenticate_as_usual(app):
-    _, token = keys.create_key(app.extensions["factcheck_config"].admin_db, "ops", "client")
+    _, token = keys.create_key(app.extensions["factcheck_admin"], "ops", "client")
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.5"
     assert client.get("/api/v1/sources").status_code == 401

@@ -54,14 +54,14 @@ def form_fields(html: str, action: str) -> dict:
 
 
 def test_users_are_stored_hashed_and_authenticate(app):
-    db = app.extensions["factcheck_config"].admin_db
+    db = app.extensions["factcheck_admin"]
     users.create_user(db, "ann", "correct horse", "editor")
     assert users.authenticate(db, "ann", "correct horse").role == "editor"
     assert users.authenticate(db, "ann", "wrong horse") is None
     assert users.authenticate(db, "nobody", "correct horse") is None
     import sqlite3
 
-    stored = sqlite3.connect(db).execute("SELECT password_hash FROM users").fetchone()[0]
+    stored = sqlite3.connect(db.path).execute("SELECT password_hash FROM users").fetchone()[0]
     assert "correct horse" not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
     for args in (("ann", "another one", "editor"), ("b", "long enough", "editor"), ("bob", "short", "editor"),
                  ("bob", "long enough", "superuser")):

@@ -48,7 +48,7 @@ def init_app(app) -> None:
 
     rate = parse_rate(settings.rate_limit)
     app.extensions["factcheck_rate_limiter"] = RateLimiter(*rate) if rate else None
-    dispatcher = Dispatcher(settings)
+    dispatcher = Dispatcher(settings, app.extensions["factcheck_admin"])
     app.extensions["factcheck_webhooks"] = dispatcher
     weakref.finalize(app, dispatcher.stop, 1.0)
 

@@ -102,10 +102,10 @@ def _local_caller() -> bool:
 
 def authenticate() -> "Caller | object":
     """The Caller, or the 401/403 problem response."""
-    config = current_app.extensions["factcheck_config"]
+    key_cache: keys.KeyCache = current_app.extensions["factcheck_keys"]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if not keys.any_keys(config.admin_db):
+    if not key_cache.any_keys():
         if not _local_caller():
             return problem(403, "This API has no keys yet, so it answers only on this machine's loopback "
                                 "address. Create a key first (python -m factcheck keys create --name NAME --role "
@@ -115,7 +115,7 @@ def authenticate() -> "Caller | object":
         return _unauthorized("This API needs a key: send Authorization: Bearer <key>.", "invalid_request")
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Send the key as Authorization: Bearer <key>.", "invalid_request")
-    key = keys.authenticate(config.admin_db, token.strip())
+    key = key_cache.authenticate(token.strip())
     if key is None:
         return _unauthorized("The API key is not valid (unknown or revoked).", "invalid_token")
     return Caller(name=key.name, role=key.role, key_id=key.id)

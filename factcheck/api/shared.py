@@ -105,6 +105,11 @@ def config():
     return current_app.extensions["factcheck_config"]
 
 
+def admin():
+    """The admin state (accounts, keys, webhooks) the app opened."""
+    return current_app.extensions["factcheck_admin"]
+
+
 def publisher() -> dict:
     """The organisation publishing the reviews (ClaimReview author), from the configuration."""
     settings = config()

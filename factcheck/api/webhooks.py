@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from .. import schemas as s
 from .. import webhooks
 from .auth import requires
-from .shared import API_PREFIX, config, json_response, problem, validation_problem
+from .shared import API_PREFIX, admin, config, json_response, problem, validation_problem
 
 bp = Blueprint("webhooks", __name__, url_prefix=API_PREFIX,
                description="Signed HTTP callbacks on check.completed and review.published (admin keys).")
@@ -34,7 +34,7 @@ def create_webhook(data):
     answer is retried with exponential backoff.
     """
     try:
-        hook = webhooks.register(config().admin_db, config(), data["url"], data["events"], data.get("secret"))
+        hook = webhooks.register(admin(), config(), data["url"], data["events"], data.get("secret"))
     except webhooks.WebhookError as exc:
         if exc.refused:
             return problem(403, f"{exc.field}: {exc.reason}.", title="Forbidden", errors={exc.field: [exc.reason]})
@@ -48,7 +48,7 @@ def create_webhook(data):
 @bp.response(200, s.WebhookListSchema)
 def list_webhooks():
     """The registered webhooks (without their secrets)."""
-    return json_response({"items": [h.public() for h in webhooks.list_webhooks(config().admin_db)]})
+    return json_response({"items": [h.public() for h in webhooks.list_webhooks(admin())]})
 
 
 @bp.route("/webhooks/<webhook_id>", methods=["DELETE"])
@@ -56,7 +56,7 @@ def list_webhooks():
 @bp.response(204)
 def delete_webhook(webhook_id: str):
     """Remove a webhook; its pending retries are dropped."""
-    if not webhooks.delete_webhook(config().admin_db, webhook_id):
+    if not webhooks.delete_webhook(admin(), webhook_id):
         return problem(404, f"No webhook with id {webhook_id!r}.")
     return current_app.response_class(status=204)
 
@@ -66,6 +66,6 @@ def delete_webhook(webhook_id: str):
 @bp.response(200, s.DeliveryListSchema)
 def list_deliveries(webhook_id: str):
     """Every delivery attempt of a webhook, newest first: status code or error, duration, next retry."""
-    if webhooks.get_webhook(config().admin_db, webhook_id) is None:
+    if webhooks.get_webhook(admin(), webhook_id) is None:
         return problem(404, f"No webhook with id {webhook_id!r}.")
-    return json_response({"items": webhooks.list_deliveries(config().admin_db, webhook_id, limit=200)})
+    return json_response({"items": webhooks.list_deliveries(admin(), webhook_id, limit=200)})

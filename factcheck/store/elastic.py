@@ -31,7 +31,9 @@ from .base import (MAX_OFFSET, UNDATED_DAY, CheckHit, Hit, NotFound, Position, S
                    VersionConflict, millis)
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
-KINDS = ("sources", "passages", "checks", "reviews", "source_versions")
+# The store's kinds, then the admin state's (store/admin_elastic.py): created, listed and migrated together.
+KINDS = ("sources", "passages", "checks", "reviews", "source_versions",
+         "users", "api_keys", "webhooks", "webhook_queue", "webhook_deliveries")
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)
 MAX_WINDOW = 10_000
 MAX_ID_BYTES = 512  # Elasticsearch refuses longer document ids: no document can have one
@@ -300,10 +302,9 @@ class ElasticStore:
                                     source_excludes=["text"]):
                 light_sources[hit["_id"]] = (Source.from_dict({**hit["_source"], "text": ""}),
                                              hit["_source"].get("revision"))
-            self._copy(old["sources"], new["sources"], lambda hit: hit["_source"])
-            self._copy(old["checks"], new["checks"], lambda hit: hit["_source"])
-            self._copy(old["reviews"], new["reviews"], lambda hit: hit["_source"])
-            self._copy(old["source_versions"], new["source_versions"], lambda hit: hit["_source"])
+            for kind in KINDS:
+                if kind != "passages":
+                    self._copy(old[kind], new[kind], lambda hit: hit["_source"])
 
             def rebuilt(hit: dict) -> Optional[dict]:
                 """The passage in the new definition; orphans and passages of a replaced revision are dropped."""

@@ -100,9 +100,9 @@ def _setup(state) -> None:
                                                                config.login_limit_address)
 
 
-def admin_db() -> str:
-    """The path of the accounts database."""
-    return current_app.extensions["factcheck_config"].admin_db
+def admin_db():
+    """The admin state that holds the accounts (admin_state.py)."""
+    return current_app.extensions["factcheck_admin"]
 
 
 def current_user() -> Optional[users.User]:
