@@ -93,8 +93,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def load_documents(data_dir: str) -> list[dict]:
+    """The corpus records with the fields a source has (ingest refuses unknown ones such as "licence")."""
     with open(os.path.join(data_dir, "wikinews-meantime", "documents.jsonl"), encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        records = [json.loads(line) for line in handle if line.strip()]
+    return [{k: v for k, v in record.items() if k in ingest_module.RECORD_FIELDS} for record in records]
 
 
 def copy_record(doc: dict, copy: int) -> dict:
