@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS source_versions (
 );
 CREATE INDEX IF NOT EXISTS sources_published ON sources(published_day);
 CREATE INDEX IF NOT EXISTS sources_publisher ON sources(publisher);
+CREATE INDEX IF NOT EXISTS sources_listing ON sources(COALESCE(published_day, '0001-01-01') DESC, id);
 CREATE TABLE IF NOT EXISTS passages (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,
@@ -73,6 +74,8 @@ CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
 SCHEMA_VERSION = 5
+# The sort key of list_sources, written as the sources_listing index has it (the planner matches the text).
+_DAY_KEY = f"COALESCE(published_day, '{UNDATED_DAY}')"
 CANDIDATES_PER_HIT = 25  # search ranks the passages of a claim's rarest terms: at least this many per hit wanted
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
@@ -323,17 +326,18 @@ class SqliteStore:
                      limit: int = 50, offset: int = 0, after: Optional[Position] = None) -> list[Source]:
         if offset > MAX_OFFSET:
             return []
-        clauses, params = [], [UNDATED_DAY]
+        clauses, params = [], []
         if after is not None:
             # newest day first: what follows the position is an earlier day, or the same day with a later id
+            # (written as a range on the day first, so that the listing index starts there)
             if after[0] < MIN_MILLIS:
                 return []  # before the year 1: nothing sorts after it
             day = from_millis(after[0]).date().isoformat()
             if after[0] % 86_400_000 == 0:
-                clauses.append("(day_key < ? OR (day_key = ? AND id > ?))")
+                clauses.append(f"{_DAY_KEY} <= ? AND ({_DAY_KEY} < ? OR id > ?)")
                 params += [day, day, after[1]]
             else:  # between two midnights: every source of that day sorts after it
-                clauses.append("day_key <= ?")
+                clauses.append(f"{_DAY_KEY} <= ?")
                 params.append(day)
         if query:
             match = fts_query(query)
@@ -351,9 +355,8 @@ class SqliteStore:
             clauses.append("published_day <= ?")
             params.append(_day(published_to))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._conn().execute(
-            f"SELECT * FROM (SELECT *, COALESCE(published_day, ?) AS day_key FROM sources) {where}"
-            " ORDER BY day_key DESC, id LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+        rows = self._conn().execute(f"SELECT * FROM sources {where} ORDER BY {_DAY_KEY} DESC, id LIMIT ? OFFSET ?",
+                                    (*params, int(limit), int(offset)))
         return [_source(r) for r in rows]
 
     # -- retrieval ---------------------------------------------------------------------------------------
