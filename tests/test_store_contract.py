@@ -679,3 +679,17 @@ def test_paging_by_position_lists_every_source_exactly_once(store):
     assert len(seen) == len(set(seen)) == 47
     assert seen == everything
     assert [s.id for s in store.list_sources(limit=6, offset=12)] == everything[12:18]
+
+
+def test_nearest_finds_a_replaced_sources_new_vectors(store):
+    """A source replaced by one with as many passages (so they may take the same places) is found by its new
+    sentence vectors, not its old ones, after a search has already read the old ones."""
+    old = Source(id="vectors", text=f"{GENEVA} {HOURS}", content_hash="sha-v1", publisher="V")
+    store.add_source(old, [Passage("vectors", 0, GENEVA, 0, len(GENEVA), vector=unit(1, 0)),
+                           Passage("vectors", 1, HOURS, len(GENEVA) + 1, len(old.text), vector=unit(0, 1))])
+    assert ids(store.nearest(unit(1, 0), limit=1)) == ["vectors:0"]
+    new = Source(id="vectors", text=f"{MAY} {WIRE}", content_hash="sha-v2", publisher="V", version=2)
+    assert store.replace_source(new, [Passage("vectors", 0, MAY, 0, len(MAY), vector=unit(0, 1)),
+                                      Passage("vectors", 1, WIRE, len(MAY) + 1, len(new.text), vector=unit(1, 0))], 1)
+    found = store.nearest(unit(1, 0), limit=1)
+    assert ids(found) == ["vectors:1"] and found[0].passage.text == WIRE
