@@ -15,6 +15,15 @@
 3. Bulk write: a sample of documents is extracted once, then copies are written with `store.add_source` alone,
    so the storage backends can be compared without the (identical) extraction cost.
 
+Iterating on check latency: `--db FILE` keeps the SQLite store in FILE (created when missing, reused when
+present, never deleted). A store with fewer than --passages passages is filled the fast way: the corpus is
+extracted once and copies (`copy_record`, offsets after the marked headline shifted to match) are written with
+`ingest.add_sources` alone, so a 150,000-passage store takes a minute or two instead of the ingest's ~10
+minutes. The stored passages, vectors and titles are those ingest stores (the headline sentence keeps the
+original's text without " (copy N)"). With --db only the check phase (and its profile) runs.
+
+    .venv/bin/python bench/speed.py --db /tmp/speed-150k.db --passages 150000 --claims 200
+
 Elasticsearch: ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; a random index prefix whose
 indexes are deleted at the end. `--store both` runs each backend in its own process (so the RSS figures are
 separate) and prints the figures side by side.
@@ -84,8 +93,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def load_documents(data_dir: str) -> list[dict]:
+    """The corpus records with the fields a source has (ingest refuses unknown ones such as "licence")."""
     with open(os.path.join(data_dir, "wikinews-meantime", "documents.jsonl"), encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        records = [json.loads(line) for line in handle if line.strip()]
+    return [{k: v for k, v in record.items() if k in ingest_module.RECORD_FIELDS} for record in records]
 
 
 def copy_record(doc: dict, copy: int) -> dict:
@@ -312,6 +323,53 @@ def grow_phase(store, docs: list[dict], first_copy: int, have: int, target: int)
     return {"docs": report.added, "passages": timed.passages, "seconds": round(time.perf_counter() - started, 2)}
 
 
+def fill_by_copies(store, docs: list[dict], target: int, batch: int = 64) -> dict:
+    """Grow the store to `target` passages with copies of the corpus written by ingest.add_sources alone (the
+    corpus extracted once); copy numbers continue after those already stored."""
+    have = store.stats()["passages"]
+    if have >= target:
+        return {"docs": 0, "passages": 0, "seconds": 0.0}
+    config = Config()
+    started = time.perf_counter()
+    originals = [validate_record(doc, config) for doc in docs]
+    extracted = extract_module.extract_sources(originals)
+    copy = store.stats()["sources"] // len(docs) + 1
+    added_docs = added_passages = 0
+    pending: list = []
+
+    def flush() -> None:
+        nonlocal added_docs, added_passages
+        results = ingest_module.add_sources(store, pending)
+        for (_, passages), ok in zip(pending, results):
+            if ok is True:
+                added_docs += 1
+                added_passages += len(passages)
+        pending.clear()
+
+    log(f"  filling the store from {have:,} to {target:,} passages with written copies")
+    while have + added_passages < target:
+        for doc, original, done in zip(docs, originals, extracted):
+            if have + added_passages + sum(len(p) for _, p in pending) >= target:
+                break
+            if done.error:
+                continue
+            first = doc["text"].partition("\n")[0]
+            delta = len(f" (copy {copy})")
+            source = validate_record(copy_record(doc, copy), config)
+            source.title_vector = done.title_vector
+            passages = []
+            for p in done.passages:
+                shift = delta if p.start >= len(first) else 0
+                passages.append(dataclasses.replace(p, source_id=source.id, start=p.start + shift,
+                                                    end=p.end + shift, vector=p.vector))
+            pending.append((source, passages))
+            if len(pending) >= batch:
+                flush()
+        flush()
+        copy += 1
+    return {"docs": added_docs, "passages": added_passages, "seconds": round(time.perf_counter() - started, 2)}
+
+
 def pre_extract(docs: list[dict]) -> tuple[list[list], float]:
     """Each document's passages, extracted once; and the seconds that took."""
     started = time.perf_counter()
@@ -464,6 +522,39 @@ def code_version() -> str:
     return head + (f" + uncommitted changes to {', '.join(dirty)}" if dirty else "")
 
 
+def run_checks_on_kept_store(args) -> dict:
+    """--db: fill the kept SQLite store if needed, then time the checks on it (no ingest or bulk-write phase)."""
+    from factcheck.store.sqlite import SqliteStore
+
+    docs = load_documents(args.data)
+    extract_module.extract_passages("warmup", docs[0]["text"], docs[0].get("published_at"))
+    store = SqliteStore(args.db)
+    result: dict = {"store": "sqlite", "code": code_version(), "db": args.db,
+                    "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+                    "load_average_at_start": os.getloadavg()}
+    try:
+        result["grow"] = fill_by_copies(store, docs, args.passages)
+        result["store_stats"] = store.stats()
+        result["db_mb"] = round(sum(os.path.getsize(args.db + s) for s in ("", "-wal")
+                                    if os.path.exists(args.db + s)) / 1e6, 1)
+        cached = args.db + f".claims-{args.claims}.json"  # the same claims on every run against this store
+        if os.path.exists(cached):
+            with open(cached, encoding="utf-8") as handle:
+                claims = json.load(handle)
+        else:
+            extracted, _ = pre_extract(docs)
+            claims = build_claims(docs, extracted, args.claims + WARMUP)
+            with open(cached, "w", encoding="utf-8") as handle:
+                json.dump(claims, handle)
+        log(f"[sqlite] check latency: {args.claims} claims on {result['store_stats']['passages']:,} passages")
+        result["check"] = check_phase(store, claims[WARMUP:], claims[:WARMUP])
+        result["check"]["passages"] = result["store_stats"]["passages"]
+        result["profile"] = profile_claim(store, result["check"]["slowest"])
+    finally:
+        store.close()
+    return result
+
+
 def run_backend(kind: str, args) -> dict:
     docs = load_documents(args.data)
     workdir = tempfile.mkdtemp(prefix="factcheck-speed-")
@@ -585,12 +676,13 @@ def print_report(results: list[dict]) -> None:
     print()
     print(table(["measure"] + [r["store"] for r in results], summary_rows(results)))
     for r in results:
-        print()
-        print(f"## Ingest checkpoints ({r['store']})")
-        print()
-        print(table(["docs", "passages", "elapsed s", "docs/s", "interval docs/s", "RSS MB"],
-                    [[f"{c['docs']:,}", f"{c['passages']:,}", c["elapsed_s"], c["docs_per_s"],
-                      c["interval_docs_per_s"], c["rss_mb"]] for c in r["ingest"]["checkpoints"]]))
+        if "ingest" in r:
+            print()
+            print(f"## Ingest checkpoints ({r['store']})")
+            print()
+            print(table(["docs", "passages", "elapsed s", "docs/s", "interval docs/s", "RSS MB"],
+                        [[f"{c['docs']:,}", f"{c['passages']:,}", c["elapsed_s"], c["docs_per_s"],
+                          c["interval_docs_per_s"], c["rss_mb"]] for c in r["ingest"]["checkpoints"]]))
         check = r.get("check")
         if check:
             print()
@@ -625,6 +717,8 @@ def main(argv=None) -> int:
                         "(default 1,000)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 docs, 5,000 passages, 50 claims")
     parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--db", help="SQLite file to keep and reuse: filled to --passages by written copies if "
+                        "needed, then only the checks are timed")
     parser.add_argument("--json-out", help="also write the figures as JSON to this file")
     parser.add_argument("--report", nargs="+", metavar="JSON", help="only print the tables of earlier runs "
                         "saved with --json-out (several files: side by side)")
@@ -642,7 +736,9 @@ def main(argv=None) -> int:
         if getattr(args, name) is None:
             setattr(args, name, value)
 
-    if args.store == "both":
+    if args.db:
+        results = [run_checks_on_kept_store(args)]
+    elif args.store == "both":
         results = []
         for kind in ("sqlite", "elasticsearch"):
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Optional
 
@@ -71,7 +71,7 @@ def retrieve(store: Store, analysis: ClaimAnalysis, as_of: Optional[str] = None,
                         date_to=max((d.range_end for d in dates), default=None), as_of=as_of, limit=limit)
     if vector is not None:
         found = {h.passage.id for h in hits}
-        hits += [Hit(h.passage, h.source, 0.0) for h in store.nearest(vector, as_of=as_of, limit=NEAREST)
+        hits += [replace(h, score=0.0) for h in store.nearest(vector, as_of=as_of, limit=NEAREST)
                  if h.passage.id not in found]
     seen, unique = set(), []
     for hit in hits:

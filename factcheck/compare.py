@@ -260,8 +260,9 @@ def _quote_speaker(text: str, start: int, end: int) -> Optional[str]:
     return None
 
 
-def quote_checks(claim: ClaimAnalysis, source_text: str, passage: Passage) -> tuple[list[str], list[str]]:
-    """Matches and conflicts about who said the claim's quoted words, where this passage quotes them."""
+def quote_checks(claim: ClaimAnalysis, source_text: str, start: int, end: int) -> tuple[list[str], list[str]]:
+    """Matches and conflicts about who said the claim's quoted words, where the passage at source_text[start:end]
+    quotes them (source_text may be a window of the source around the passage)."""
     people = [e.text for e in claim.entities if e.label == "PERSON"]
     claimed = claim.speaker or (people[0] if people else None)
     claimed = next((name for name in people if claimed and claimed in name), claimed)
@@ -273,13 +274,13 @@ def quote_checks(claim: ClaimAnalysis, source_text: str, passage: Passage) -> tu
         words = _fold(quote.group("q"))
         if len(words) < 8:
             continue
-        window = source_text[max(0, passage.start - 300):passage.end + 300]
+        window = source_text[max(0, start - 300):end + 300]
         if words not in _fold(window):
             continue
         folded_source = folded_source or source_text.lower()
         # Locate the words in the source (the first word of the quote, then its end), to read the attribution.
         first = quote.group("q").strip().split()[0].lower()
-        position = folded_source.find(first, max(0, passage.start - 300))
+        position = folded_source.find(first, max(0, start - 300))
         last = quote.group("q").strip().split()[-1].lower().strip(".,!?")
         end = folded_source.find(last, position) + len(last) if position >= 0 else -1
         if position < 0 or end < len(last):

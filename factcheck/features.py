@@ -115,7 +115,7 @@ def compare_passage(claim: ClaimView, hit: Hit, rank: int = 0, best_score: float
     text just before it), since news sentences lean on it: "The talks are scheduled on Tuesday in Geneva"
     follows a paragraph naming the talks."""
     passage, source = hit.passage, hit.source
-    context = (source.title or "") + "\n" + source.text[max(0, passage.start - CONTEXT_CHARS):passage.start]
+    context = (source.title or "") + "\n" + hit.text_between(passage.start - CONTEXT_CHARS, passage.start)
     passage_terms = content_terms(passage.text) | {t for e in passage.entities for t in e.key.split()}
     context_terms = content_terms(context)
     shared = claim.terms & passage_terms
@@ -149,7 +149,8 @@ def compare_passage(claim: ClaimView, hit: Hit, rank: int = 0, best_score: float
     n = len(out.conflicts)
     out.conflicts += role_conflicts(claim.analysis, passage)
     f["role_conflict"] = float(len(out.conflicts) > n)
-    quote_matches, quote_conflicts = quote_checks(claim.analysis, source.text, passage)
+    quote_matches, quote_conflicts = quote_checks(claim.analysis, source.text, passage.start - hit.text_start,
+                                                 passage.end - hit.text_start)
     out.matches += quote_matches
     out.conflicts += quote_conflicts
     f["quote_match"], f["quote_conflict"] = float(bool(quote_matches)), float(bool(quote_conflicts))
@@ -198,7 +199,8 @@ def compare_passage(claim: ClaimView, hit: Hit, rank: int = 0, best_score: float
 
 def _entities(claim: ClaimView, out: Comparison, passage_terms: set[str], context_terms: set[str],
               context: str) -> list[Entity]:
-    """Claim entities named in the sentence (marked), else in its context or source; the missing ones."""
+    """Claim entities named in the sentence (marked), else in its context or the source text around it (the
+    hit's window: the whole text of a news article, a few pages of a long document); the missing ones."""
     passage, source = out.hit.passage, out.hit.source
     text_lower = passage.text.lower()
     source_lower = source.text.lower() + "\n" + (source.title or "").lower()

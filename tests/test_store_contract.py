@@ -604,3 +604,92 @@ def test_a_sqlite_file_made_before_check_vectors_indexes_its_checks_by_terms(tmp
         assert check_ids(store.nearest_checks(unit(1, 0))) == ["chk-new"]
     finally:
         store.close()
+
+
+# -- hits carry a window of a long source's text ---------------------------------------------------------------------
+
+
+def test_a_hit_on_a_long_source_carries_its_title_and_the_text_around_its_passage(store):
+    sentences = [f"Paragraph {n} covers routine council business." for n in range(1500)]
+    sentences[700] = "The Vardø ferry council approved the harbour plan on 3 March 2024."
+    long = source("long", "Harbour News", "2024-03-04", *sentences)
+    when = day("3 March 2024", sentences[700].index("3 March"), "2024-03-03")
+    items = [(text, [when] if n == 700 else [], []) for n, text in enumerate(sentences)]
+    assert store.add_source(long, passages("long", *items))
+    for hit in (next(h for h in store.search("Vardø ferry harbour plan", limit=5) if h.passage.index == 700),
+                next(h for h in store.timeline(query="Vardø ferry") if h.passage.index == 700)):
+        passage = hit.passage
+        assert (hit.source.id, hit.source.title, hit.source.publisher) == ("long", long.title, "Harbour News")
+        assert hit.text_between(passage.start, passage.end) == sentences[700]
+        assert hit.text_between(passage.start - 400, passage.end + 400) == \
+            long.text[passage.start - 400:passage.end + 400]
+        assert long.text[hit.text_start:hit.text_start + len(hit.source.text)] == hit.source.text
+        assert len(hit.source.text) < len(long.text) / 4  # a window, not the whole 70 KB
+    assert store.get_source("long").text == long.text  # the source itself stays whole
+
+
+def test_a_check_on_one_long_source_reads_each_passage_with_its_own_context(store):
+    """Two news items buried in a long source: the quote's speaker and the figure in the sentence before are read
+    from the text around each passage, as on a short source."""
+    from factcheck.check import check_claim
+    from factcheck.config import Config
+    from factcheck.ingest import ingest_records
+
+    filler = " ".join(f"Item {n} of the almanac lists tide tables for the western piers." for n in range(120))
+    text = "\n\n".join([
+        filler,
+        "The harbour festival raised 2 million kroner this year. Organisers said 400,000 kroner went to the "
+        "lifeboat service. The Bergen lifeboat crews thanked the festival.",
+        filler.replace("Item", "Entry"),
+        "The council met on Thursday. \u201cWe will not raise the harbour fees this year,\u201d said Mayor "
+        "Ingrid Olsen.",
+        filler.replace("Item", "Note")])
+    record = {"id": "almanac", "publisher": "Bergen Daily", "published_at": "2024-06-20", "title": "Harbour almanac",
+              "text": text}
+    assert ingest_records(store, [record], Config(load_demo=False)).added == 1
+    stored = store.get_source("almanac").text
+
+    quote = check_claim(store, "Mayor Ingrid Olsen said 'We will not raise the harbour fees this year.'")
+    assert quote.verdict == "SUPPORTED"
+    evidence = next(e for e in quote.evidence if e.stance == "supports")
+    assert "Ingrid Olsen" in evidence.reason and evidence.title == "Harbour almanac"
+    assert stored[evidence.start:evidence.end] == evidence.sentence
+    misquoted = check_claim(store, "Harbour director Anders Lund said 'We will not raise the harbour fees this year.'")
+    assert any(e.stance == "conflicts" and "Ingrid Olsen" in e.reason for e in misquoted.evidence)
+
+    figures = check_claim(store, "The harbour festival raised 2 million kroner, of which 400,000 kroner went to "
+                                 "the lifeboat service")
+    assert figures.verdict == "SUPPORTED"
+    assert any("in the text before it" in e.reason for e in figures.evidence if e.stance == "supports")
+
+
+def test_paging_by_position_lists_every_source_exactly_once(store):
+    """Many sources on few days (and undated ones): page by page by position, each comes once, in list order."""
+    from factcheck.store.base import source_position
+
+    days = ["2024-05-14", "2024-05-15", "2023-12-31", None]
+    for n in range(47):
+        item = source(f"s{n:02d}-{'x' * (n % 3)}", "Pager", days[n % len(days)], f"Sentence number {n} pages.")
+        assert store.add_source(item, passages(item.id, (f"Sentence number {n} pages.", [], [])))
+    everything = [s.id for s in store.list_sources(limit=100)]
+    seen, after = [], None
+    while page := store.list_sources(limit=6, after=after):
+        seen += [s.id for s in page]
+        after = source_position(page[-1])
+    assert len(seen) == len(set(seen)) == 47
+    assert seen == everything
+    assert [s.id for s in store.list_sources(limit=6, offset=12)] == everything[12:18]
+
+
+def test_nearest_finds_a_replaced_sources_new_vectors(store):
+    """A source replaced by one with as many passages (so they may take the same places) is found by its new
+    sentence vectors, not its old ones, after a search has already read the old ones."""
+    old = Source(id="vectors", text=f"{GENEVA} {HOURS}", content_hash="sha-v1", publisher="V")
+    store.add_source(old, [Passage("vectors", 0, GENEVA, 0, len(GENEVA), vector=unit(1, 0)),
+                           Passage("vectors", 1, HOURS, len(GENEVA) + 1, len(old.text), vector=unit(0, 1))])
+    assert ids(store.nearest(unit(1, 0), limit=1)) == ["vectors:0"]
+    new = Source(id="vectors", text=f"{MAY} {WIRE}", content_hash="sha-v2", publisher="V", version=2)
+    assert store.replace_source(new, [Passage("vectors", 0, MAY, 0, len(MAY), vector=unit(0, 1)),
+                                      Passage("vectors", 1, WIRE, len(MAY) + 1, len(new.text), vector=unit(1, 0))], 1)
+    found = store.nearest(unit(1, 0), limit=1)
+    assert ids(found) == ["vectors:1"] and found[0].passage.text == WIRE

@@ -94,13 +94,33 @@ def unpack_vector(data: Optional[bytes]):
     return np.frombuffer(data, dtype=np.float16).astype(np.float32)
 
 
+TEXT_WINDOW = 3000  # characters of the source's text a hit carries on each side of its passage
+
+
 @dataclass
 class Hit:
-    """A retrieved passage with its source and the backend's relevance score."""
+    """A retrieved passage with its source and the backend's relevance score.
+
+    The source's metadata and title are whole, but its `text` is a window of the stored text around the passage:
+    from character `text_start` of the whole text, TEXT_WINDOW characters each side of the passage (less at the
+    text's ends), so a check never loads a long source's whole text. Read it with `text_between`, by offsets
+    of the whole text (the passage's start and end are such offsets)."""
 
     passage: Passage
     source: Source
     score: float
+    text_start: int = 0
+
+    def text_between(self, start: int, end: int) -> str:
+        """The source's text from offset `start` to `end` of the whole text, as far as the window holds it."""
+        text = self.source.text or ""
+        low = min(max(0, start - self.text_start), len(text))
+        return text[low:min(max(low, end - self.text_start), len(text))]
+
+
+def window_bounds(start: int, end: int) -> tuple[int, int]:
+    """The offsets of the text window a hit on a passage at [start, end) carries (the end may pass the text's)."""
+    return max(0, start - TEXT_WINDOW), end + TEXT_WINDOW
 
 
 @dataclass

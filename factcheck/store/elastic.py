@@ -15,6 +15,7 @@ import json
 import re
 import uuid
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
@@ -27,8 +28,8 @@ from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 
 from ..models import SOURCE_CONTENT_FIELDS, Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import (MAX_OFFSET, UNDATED_DAY, CheckHit, Hit, NotFound, Position, StoreError, StoreUnavailable,
-                   VersionConflict, millis)
+from .base import (MAX_OFFSET, UNDATED_DAY, CheckHit, Hit, NotFound, Position, StoreError,
+                   StoreUnavailable, VersionConflict, millis, window_bounds)
 
 INDEXES_DIR = Path(__file__).resolve().parents[2] / "indexes"
 # The store's kinds, then the admin state's (store/admin_elastic.py): created, listed and migrated together.
@@ -36,6 +37,8 @@ KINDS = ("sources", "passages", "checks", "reviews", "source_versions",
          "users", "api_keys", "webhooks", "webhook_queue", "webhook_deliveries")
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)
 MAX_WINDOW = 10_000
+TEXT_CHUNK = 1000  # characters per piece of a source's text kept for hits (text_chunks)
+_HEAD_FIELDS = [name for name in Source.__dataclass_fields__ if name not in ("text", "title_vector")]
 MAX_ID_BYTES = 512  # Elasticsearch refuses longer document ids: no document can have one
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VERSION = re.compile(r"-v(\d+)$")
@@ -86,8 +89,20 @@ def _unlist(values):
     return np.asarray(values, dtype=np.float32)
 
 
+def text_chunks(text: str) -> dict[str, str]:
+    """The text in pieces of TEXT_CHUNK characters keyed "0", "1", ...: a hit reads the few around its passage
+    (by _source filtering) instead of the whole text, which stays in `text` for everything else."""
+    return {str(number): text[at:at + TEXT_CHUNK] for number, at in enumerate(range(0, len(text), TEXT_CHUNK))}
+
+
+def _chunk_numbers(low: int, high: int) -> list[int]:
+    """The numbers of the text pieces that hold characters low to high."""
+    return list(range(low // TEXT_CHUNK, max(low, high - 1) // TEXT_CHUNK + 1))
+
+
 def source_doc(source: Source) -> dict:
-    doc = {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source)}
+    doc = {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source),
+           "text_chunks": text_chunks(source.text or "")}
     title_vector = _vector(source.title_vector)
     if title_vector:
         doc["title_vector"] = title_vector
@@ -299,11 +314,14 @@ class ElasticStore:
                 self._create_index(kind, new[kind], with_alias=False)
             light_sources: dict[str, tuple[Source, Optional[str]]] = {}
             for hit in helpers.scan(self.es, index=old["sources"], query={"query": {"match_all": {}}},
-                                    source_excludes=["text"]):
+                                    source_excludes=["text", "text_chunks"]):
                 light_sources[hit["_id"]] = (Source.from_dict({**hit["_source"], "text": ""}),
                                              hit["_source"].get("revision"))
+            # Sources stored before text_chunks existed get theirs (hits read their text from them).
+            self._copy(old["sources"], new["sources"],
+                       lambda hit: {**hit["_source"], "text_chunks": text_chunks(hit["_source"].get("text") or "")})
             for kind in KINDS:
-                if kind != "passages":
+                if kind not in ("passages", "sources"):
                     self._copy(old[kind], new[kind], lambda hit: hit["_source"])
 
             def rebuilt(hit: dict) -> Optional[dict]:
@@ -439,7 +457,7 @@ class ElasticStore:
             raise NotFound(f"no source {source.id[:100]}")
         with self._errors(f"read source {source.id}"):
             try:
-                current = self.es.get(index=self.alias("sources"), id=source.id)
+                current = self.es.get(index=self.alias("sources"), id=source.id, source_excludes=["text_chunks"])
             except NotFoundError:
                 raise NotFound(f"no source {source.id}") from None
         stored = Source.from_dict(current["_source"])
@@ -565,7 +583,7 @@ class ElasticStore:
 
     def get_source(self, source_id: str) -> Optional[Source]:
         self._ensure()
-        doc = self._source_document(source_id)
+        doc = self._source_document(source_id, excludes=["text_chunks"])
         return Source.from_dict(doc) if doc is not None else None
 
     def source_head(self, source_id: str) -> Optional[Source]:
@@ -575,7 +593,8 @@ class ElasticStore:
             return None
         with self._errors(f"read source {source_id}"):
             try:
-                found = self.es.get(index=self.alias("sources"), id=source_id, source_excludes=["text"])
+                found = self.es.get(index=self.alias("sources"), id=source_id,
+                                    source_excludes=["text", "text_chunks"])
             except NotFoundError:
                 return None
         doc = found["_source"]
@@ -592,7 +611,7 @@ class ElasticStore:
         if not ids:
             return heads
         with self._errors("read sources"):
-            docs = self.es.mget(index=self.alias("sources"), ids=ids, source_excludes=["text"])["docs"]
+            docs = self.es.mget(index=self.alias("sources"), ids=ids, source_excludes=["text", "text_chunks"])["docs"]
         for found in docs:
             if not found.get("found"):
                 continue
@@ -611,16 +630,6 @@ class ElasticStore:
             hits = self.es.search(index=self.alias("source_versions"), query={"term": {"id": source_id}},
                                   sort=[{"version": "desc"}], size=MAX_WINDOW)["hits"]["hits"]
         return [current] + [Source.from_dict(h["_source"]["doc"]) for h in hits]
-
-    def _source_docs(self, source_ids: Iterable[str]) -> dict[str, dict]:
-        """Stored source documents by id; missing ones are left out."""
-        ids = list(dict.fromkeys(source_ids))
-        if not ids:
-            return {}
-        with self._errors("read sources"):
-            # Naming the vector field returns it (Elasticsearch 9 leaves vectors out of _source by default).
-            docs = self.es.mget(index=self.alias("sources"), ids=ids, source_includes=["*", "title_vector"])["docs"]
-        return {d["_id"]: d["_source"] for d in docs if d.get("found")}
 
     def get_passages(self, source_id: str) -> list[Passage]:
         self._ensure()
@@ -669,7 +678,7 @@ class ElasticStore:
             hits = self.es.search(index=self.alias("sources"), query={"bool": {"filter": filters}},
                                   sort=[{"published_day": {"order": "desc", "missing": millis(UNDATED_DAY)}},
                                         {"id": "asc"}],
-                                  source_excludes=["revision"], **page)["hits"]["hits"]
+                                  source_excludes=["revision", "text_chunks"], **page)["hits"]["hits"]
         return [Source.from_dict(h["_source"]) for h in hits]
 
     @staticmethod
@@ -762,21 +771,65 @@ class ElasticStore:
         return self._hits(hits)
 
     def _hits(self, hits: list[dict]) -> list[Hit]:
-        """Hits with their sources; passages whose source is not stored (an unfinished add) or that belong to
-        another revision of it (an unfinished or superseded version) are left out."""
-        docs = self._source_docs(h["_source"]["source_id"] for h in hits)
-        sources = {}
-        for source_id, doc in docs.items():
-            sources[source_id] = Source.from_dict(doc)
-            sources[source_id].title_vector = _unlist(doc.get("title_vector"))
-        out = []
+        """Hits with their sources, each with the window of its source's text around the passage (base.Hit);
+        passages whose source is not stored (an unfinished add) or that belong to another revision of it (an
+        unfinished or superseded version) are left out."""
+        passages = []
         for h in hits:
-            doc = docs.get(h["_source"]["source_id"])
-            if doc is None or h["_source"].get("source_revision") != doc.get("revision"):
-                continue
             passage = Passage.from_dict(h["_source"]["doc"])
             passage.vector = _unlist(h["_source"].get("vector"))
-            out.append(Hit(passage, sources[h["_source"]["source_id"]], float(h.get("_score") or 0.0)))
+            passages.append(passage)
+        docs = self._source_windows([(h["_source"]["source_id"], p) for h, p in zip(hits, passages)])
+        out = []
+        for h, passage in zip(hits, passages):
+            found = docs.get(h["_source"]["source_id"])
+            if found is None or h["_source"].get("source_revision") != found[0].get("revision"):
+                continue
+            doc, source, windows = found
+            text_start, text = windows.get((passage.start, passage.end), (0, ""))
+            out.append(Hit(passage, replace(source, text=text), float(h.get("_score") or 0.0), text_start))
+        return out
+
+    def _source_windows(self, wanted: list[tuple[str, Passage]]) -> dict[str, tuple[dict, Source, dict]]:
+        """For each source id: its stored document without the text, the Source (text ""), and the windows of its
+        text around the given passages ({(start, end): (window start, window text)}, see base.Hit), read from the
+        text's pieces (text_chunks) so that a long text never leaves the node whole. Missing sources are left
+        out; a source stored before the pieces existed has its whole text read once."""
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for source_id, passage in wanted:
+            if _storable_id(source_id) and (passage.start, passage.end) not in spans.setdefault(source_id, []):
+                spans[source_id].append((passage.start, passage.end))
+        if not spans:
+            return {}
+        requests = []
+        for source_id, items in spans.items():
+            pieces = sorted({f"text_chunks.{number}" for start, end in items
+                             for number in _chunk_numbers(*window_bounds(start, end))})
+            # Naming the vector field returns it (Elasticsearch 9 leaves vectors out of _source by default).
+            requests.append({"_id": source_id,
+                             "_source": {"includes": _HEAD_FIELDS + ["revision", "title_vector"] + pieces}})
+        with self._errors("read sources"):
+            found = [d for d in self.es.mget(index=self.alias("sources"), docs=requests)["docs"] if d.get("found")]
+            unchunked = [d["_id"] for d in found if "text_chunks" not in d["_source"]]
+            texts = {d["_id"]: d["_source"].get("text") or "" for d in self.es.mget(
+                index=self.alias("sources"), ids=unchunked, source_includes=["text"])["docs"] if d.get("found")} \
+                if unchunked else {}
+        out = {}
+        for d in found:
+            doc = d["_source"]
+            source = Source.from_dict({**doc, "text": ""})
+            source.title_vector = _unlist(doc.get("title_vector"))
+            windows = {}
+            for start, end in spans[d["_id"]]:
+                low, high = window_bounds(start, end)
+                if d["_id"] in texts:
+                    windows[(start, end)] = (low, texts[d["_id"]][low:high])
+                else:
+                    numbers = _chunk_numbers(low, high)
+                    pieces = doc.get("text_chunks") or {}
+                    windows[(start, end)] = (numbers[0] * TEXT_CHUNK,
+                                             "".join(pieces.get(str(number), "") for number in numbers))
+            out[d["_id"]] = (doc, source, windows)
         return out
 
     # -- checks ------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from typing import Iterable, Optional
 
 from ..models import Passage, Review, Source, Verdict
 from ..textutil import index_terms
-from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, UNDATED_DAY, CheckHit, Hit, NotFound, Position, StoreError,
-                   StoreUnavailable, VersionConflict, from_millis, pack_vector, unpack_vector)
+from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, TEXT_WINDOW, UNDATED_DAY, CheckHit, Hit, NotFound, Position,
+                   StoreError, StoreUnavailable, VersionConflict, from_millis, pack_vector, unpack_vector)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS source_versions (
 );
 CREATE INDEX IF NOT EXISTS sources_published ON sources(published_day);
 CREATE INDEX IF NOT EXISTS sources_publisher ON sources(publisher);
+CREATE INDEX IF NOT EXISTS sources_listing ON sources(COALESCE(published_day, '0001-01-01') DESC, id);
 CREATE TABLE IF NOT EXISTS passages (
     rowid INTEGER PRIMARY KEY,
     id TEXT UNIQUE NOT NULL,
@@ -46,16 +47,19 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE INDEX IF NOT EXISTS passages_source ON passages(source_id, idx);
 CREATE INDEX IF NOT EXISTS passages_first_date ON passages(first_date);
 CREATE VIRTUAL TABLE IF NOT EXISTS passages_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS passages_vocab USING fts5vocab(passages_fts, row);
 CREATE TABLE IF NOT EXISTS passage_dates (
     passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
     range_start TEXT NOT NULL, range_end TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS passage_dates_range ON passage_dates(range_start, range_end);
+CREATE INDEX IF NOT EXISTS passage_dates_passage ON passage_dates(passage_rowid);
 CREATE TABLE IF NOT EXISTS passage_entities (
     passage_rowid INTEGER NOT NULL REFERENCES passages(rowid) ON DELETE CASCADE,
     key TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS passage_entities_key ON passage_entities(key);
+DROP INDEX IF EXISTS passage_entities_key;
+CREATE INDEX IF NOT EXISTS passage_entities_keys ON passage_entities(key, passage_rowid);
 CREATE TABLE IF NOT EXISTS checks (
     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, claim TEXT NOT NULL, verdict TEXT NOT NULL, data TEXT NOT NULL,
     terms TEXT, vector BLOB
@@ -70,6 +74,9 @@ CREATE INDEX IF NOT EXISTS reviews_queue ON reviews(status, updated_at);
 """
 
 SCHEMA_VERSION = 5
+# The sort key of list_sources, written as the sources_listing index has it (the planner matches the text).
+_DAY_KEY = f"COALESCE(published_day, '{UNDATED_DAY}')"
+CANDIDATES_PER_HIT = 25  # search ranks the passages of a claim's rarest terms: at least this many per hit wanted
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -319,17 +326,18 @@ class SqliteStore:
                      limit: int = 50, offset: int = 0, after: Optional[Position] = None) -> list[Source]:
         if offset > MAX_OFFSET:
             return []
-        clauses, params = [], [UNDATED_DAY]
+        clauses, params = [], []
         if after is not None:
             # newest day first: what follows the position is an earlier day, or the same day with a later id
+            # (written as a range on the day first, so that the listing index starts there)
             if after[0] < MIN_MILLIS:
                 return []  # before the year 1: nothing sorts after it
             day = from_millis(after[0]).date().isoformat()
             if after[0] % 86_400_000 == 0:
-                clauses.append("(day_key < ? OR (day_key = ? AND id > ?))")
+                clauses.append(f"{_DAY_KEY} <= ? AND ({_DAY_KEY} < ? OR id > ?)")
                 params += [day, day, after[1]]
             else:  # between two midnights: every source of that day sorts after it
-                clauses.append("day_key <= ?")
+                clauses.append(f"{_DAY_KEY} <= ?")
                 params.append(day)
         if query:
             match = fts_query(query)
@@ -347,9 +355,8 @@ class SqliteStore:
             clauses.append("published_day <= ?")
             params.append(_day(published_to))
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._conn().execute(
-            f"SELECT * FROM (SELECT *, COALESCE(published_day, ?) AS day_key FROM sources) {where}"
-            " ORDER BY day_key DESC, id LIMIT ? OFFSET ?", (*params, int(limit), int(offset)))
+        rows = self._conn().execute(f"SELECT * FROM sources {where} ORDER BY {_DAY_KEY} DESC, id LIMIT ? OFFSET ?",
+                                    (*params, int(limit), int(offset)))
         return [_source(r) for r in rows]
 
     # -- retrieval ---------------------------------------------------------------------------------------
@@ -370,26 +377,17 @@ class SqliteStore:
         where = "".join(" AND " + f for f in filters)
         conn = self._conn()
         scores: dict[int, float] = {}
-        if match and not filters:
-            # No filter on sources: rank in the full-text index alone, joining nothing (several times faster).
-            rows = conn.execute(
-                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ?"
-                " ORDER BY bm25(passages_fts), rowid LIMIT ?", (match, int(limit) * 4))
-        elif match:
-            rows = conn.execute(
-                "SELECT f.rowid AS rowid, -bm25(passages_fts) AS score FROM passages_fts f"
-                " JOIN passages p ON p.rowid = f.rowid JOIN sources s ON s.id = p.source_id"
-                f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts), f.rowid LIMIT ?",
-                (match, *params, int(limit) * 4))
         if match:
-            scores = {r["rowid"]: r["score"] for r in rows}
+            scores = dict(self._ranked(conn, match, where, params, int(limit) * 4))
         if keys:
             marks = ",".join("?" * len(keys))
+            # Joined to passages and sources only to filter: a common name is in thousands of passages.
+            joins = " JOIN passages p ON p.rowid = e.passage_rowid JOIN sources s ON s.id = p.source_id" \
+                if where else ""
             rows = conn.execute(
-                "SELECT e.passage_rowid AS rowid, COUNT(DISTINCT e.key) AS n FROM passage_entities e"
-                " JOIN passages p ON p.rowid = e.passage_rowid JOIN sources s ON s.id = p.source_id"
-                f" WHERE e.key IN ({marks}) {where} GROUP BY e.passage_rowid ORDER BY n DESC LIMIT ?",
-                (*keys, *params, int(limit) * 4))
+                f"SELECT e.passage_rowid AS rowid, COUNT(DISTINCT e.key) AS n FROM passage_entities e{joins}"
+                f" WHERE e.key IN ({marks}) {where} GROUP BY e.passage_rowid ORDER BY n DESC, e.passage_rowid"
+                " LIMIT ?", (*keys, *params, int(limit) * 4))
             for r in rows:
                 scores[r["rowid"]] = scores.get(r["rowid"], 0.0) + 1.5 * r["n"]
         if (date_from or date_to) and scores:
@@ -402,6 +400,53 @@ class SqliteStore:
                 scores[r["passage_rowid"]] += 1.0
         best = sorted(scores.items(), key=lambda item: -item[1])[: int(limit)]
         return self._hits(best)
+
+    def _ranked(self, conn: sqlite3.Connection, match: str, where: str, params: list,
+                wanted: int) -> list[tuple[int, float]]:
+        """The `wanted` passages best matching the OR-query `match` by bm25, as (rowid, score), best first.
+
+        Ranking every row that shares one word with a claim is what makes a check slow on a large store (a
+        median claim shares a common word with ~20,000 of 150,000 passages, and bm25 costs per row). So the
+        terms are taken rarest first until they match at least CANDIDATES_PER_HIT x `wanted` passages: only
+        passages with one of those rare terms are ranked, each by its full bm25 score over all the terms (the
+        passages that also have a common term, and those that have none, in two queries). A passage sharing
+        only common words with the claim is left out; such a passage ranks below hundreds of passages that
+        share a rarer word, so the best ones are those of the full query (bench/RESULTS.md measures it)."""
+        terms = match.split(" OR ")
+        rare: list[str] = []
+        if len(terms) > 1:
+            found = dict(conn.execute(
+                f"SELECT term, doc FROM passages_vocab WHERE term IN ({','.join('?' * len(terms))})",
+                [t[1:-1].replace('""', '"') for t in terms]).fetchall())
+            covered = 0
+            for term in sorted(terms, key=lambda t: found.get(t[1:-1].replace('""', '"'), 0)):
+                if covered >= wanted * CANDIDATES_PER_HIT:
+                    break
+                rare.append(term)
+                covered += found.get(term[1:-1].replace('""', '"'), 0)
+        common = [t for t in terms if t not in rare]
+        if not rare or not common:
+            return self._bm25(conn, match, where, params, wanted)
+        rare_terms, common_terms = " OR ".join(rare), " OR ".join(common)
+        both = self._bm25(conn, f"({rare_terms}) AND ({common_terms})", where, params, wanted)
+        only = self._bm25(conn, f"({rare_terms}) NOT ({common_terms})", where, params, wanted)
+        return sorted(both + only, key=lambda item: (-item[1], item[0]))[:wanted]
+
+    @staticmethod
+    def _bm25(conn: sqlite3.Connection, match: str, where: str, params: list,
+              wanted: int) -> list[tuple[int, float]]:
+        if not where:
+            # No filter on sources: rank in the full-text index alone, joining nothing (several times faster).
+            rows = conn.execute(
+                "SELECT rowid, -bm25(passages_fts) AS score FROM passages_fts WHERE passages_fts MATCH ?"
+                " ORDER BY bm25(passages_fts), rowid LIMIT ?", (match, wanted))
+        else:
+            rows = conn.execute(
+                "SELECT f.rowid AS rowid, -bm25(passages_fts) AS score FROM passages_fts f"
+                " JOIN passages p ON p.rowid = f.rowid JOIN sources s ON s.id = p.source_id"
+                f" WHERE passages_fts MATCH ? {where} ORDER BY bm25(passages_fts), f.rowid LIMIT ?",
+                (match, *params, wanted))
+        return [(r["rowid"], r["score"]) for r in rows]
 
     @_borrowing
     def nearest(self, vector, *, as_of=None, publisher=None, limit: int = 20) -> list[Hit]:
@@ -432,19 +477,27 @@ class SqliteStore:
 
     def _vector_matrix(self):
         """Every stored passage vector as one float32 matrix (rowids beside it), kept in memory and brought up to
-        date from the rows added since (a whole reload when rows were removed)."""
+        date from the rows added since (a whole reload when rows were removed). Whether rows changed is read from
+        the largest rowid and the row count, two index lookups (counting the rows that have a vector would read
+        every row, ~0.1-0.7 s per check at 150,000 passages)."""
         import numpy as np
 
         conn = self._conn()
-        top, count = conn.execute("SELECT MAX(rowid), COUNT(*) FROM passages WHERE vector IS NOT NULL").fetchone()
+        # The last row's source version too: a replaced source whose new passages reuse the rowids its old ones
+        # had at the end of the table leaves the largest rowid and the count as they were.
+        last = conn.execute("SELECT MAX(rowid) FROM passages").fetchone()[0]
+        top = (last, self._row_version(conn, last)) if last is not None else None
+        count = conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
         with self._vector_lock:
             cached = self._vectors
             if cached is not None and cached[0] == top and cached[1] == count:
                 return cached[2], cached[3]
-            if cached is not None and cached[0] is not None:
-                added = conn.execute("SELECT rowid, vector FROM passages WHERE vector IS NOT NULL AND rowid > ?"
-                                     " ORDER BY rowid", (cached[0],)).fetchall()
+            if cached is not None and cached[0] is not None and top is not None and top[0] > cached[0][0] and \
+                    self._row_version(conn, cached[0][0]) == cached[0][1]:
+                added = conn.execute("SELECT rowid, vector FROM passages WHERE rowid > ? ORDER BY rowid",
+                                     (cached[0][0],)).fetchall()
                 if cached[1] + len(added) == count:
+                    added = [r for r in added if r[1] is not None]
                     rowids = np.concatenate([cached[2], np.array([r[0] for r in added], dtype=np.int64)])
                     matrix = np.vstack([cached[3]] + [unpack_vector(r[1])[None, :] for r in added]) \
                         if added else cached[3]
@@ -455,6 +508,13 @@ class SqliteStore:
             matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
             self._vectors = (top, count, rowids, matrix)
             return rowids, matrix
+
+    @staticmethod
+    def _row_version(conn: sqlite3.Connection, rowid: int) -> Optional[int]:
+        """The version of the source of the passage at `rowid` (None when there is none)."""
+        row = conn.execute("SELECT s.version FROM passages p JOIN sources s ON s.id = p.source_id WHERE p.rowid = ?",
+                           (rowid,)).fetchone()
+        return row[0] if row else None
 
     @_borrowing
     def timeline(self, *, query=None, entity=None, date_from=None, date_to=None, as_of=None,
@@ -486,9 +546,15 @@ class SqliteStore:
         if not scored:
             return []
         marks = ",".join("?" * len(scored))
+        # The source's text is cut to the window around the passage in SQL (substr counts characters, as Python's
+        # offsets do), so a long source's text is not copied into Python once per hit.
         rows = self._conn().execute(
-            "SELECT p.rowid AS rowid, p.data AS data, p.vector AS vector, s.* FROM passages p"
-            f" JOIN sources s ON s.id = p.source_id WHERE p.rowid IN ({marks})", [rowid for rowid, _ in scored])
+            "SELECT rowid, data, vector, id, content_hash, url, publisher, published_at, title, ingested_at, version,"
+            " title_vector, text_start, substr(text, text_start + 1, stop - text_start) AS text FROM"
+            " (SELECT p.rowid AS rowid, p.data AS data, p.vector AS vector, s.*,"
+            "  max(0, json_extract(p.data, '$.start') - ?) AS text_start, json_extract(p.data, '$.end') + ? AS stop"
+            f"  FROM passages p JOIN sources s ON s.id = p.source_id WHERE p.rowid IN ({marks}))",
+            [TEXT_WINDOW, TEXT_WINDOW, *[rowid for rowid, _ in scored]])
         by_rowid = {r["rowid"]: r for r in rows}
         hits = []
         for rowid, score in scored:
@@ -496,7 +562,7 @@ class SqliteStore:
             if row is not None:
                 passage = Passage.from_dict(json.loads(row["data"]))
                 passage.vector = unpack_vector(row["vector"])
-                hits.append(Hit(passage, _source(row), float(score)))
+                hits.append(Hit(passage, _source(row), float(score), row["text_start"]))
         return hits
 
     # -- checks ------------------------------------------------------------------------------------------
@@ -556,7 +622,9 @@ class SqliteStore:
         import numpy as np
 
         conn = self._conn()
-        top, count = conn.execute("SELECT MAX(rowid), COUNT(*) FROM checks WHERE vector IS NOT NULL").fetchone()
+        # two index lookups, not a read of every row (see _vector_matrix)
+        top = conn.execute("SELECT MAX(rowid) FROM checks").fetchone()[0]
+        count = conn.execute("SELECT COUNT(*) FROM checks").fetchone()[0]
         with self._vector_lock:
             cached = self._check_vectors
             if cached is not None and cached[0] == top and cached[1] == count:
