@@ -164,15 +164,27 @@ class ElasticStore:
     """Store protocol on Elasticsearch; `refresh="wait_for"` makes every write visible to the next search."""
 
     def __init__(self, url: str, prefix: str = "factcheck", refresh: bool | str = False, *,
-                 request_timeout: float = 10.0, max_retries: int = 3, initial_backoff: float = 0.5):
+                 request_timeout: float = 10.0, max_retries: int = 3, initial_backoff: float = 0.5,
+                 shards: int | dict | None = None, replicas: int | dict | None = None):
+        """`url`: one node, or several nodes of a cluster comma-separated (requests go round them; one that does
+        not answer is skipped for a while and the request retried on another). `shards`/`replicas`: a count
+        for every index or {kind: count} ({"*": n} for the rest), overriding indexes/*.json."""
         self.url = url
         self.prefix = prefix
         self.refresh = refresh
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
-        parts = urlsplit(url)
-        self._display_url = f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.hostname else url
-        self.es = Elasticsearch(url, request_timeout=request_timeout, max_retries=max_retries,
+        self.shards = self._counts("shards", shards)
+        self.replicas = self._counts("replicas", replicas)
+        hosts = [part.strip() for part in url.split(",") if part.strip()] if isinstance(url, str) else list(url)
+        if not hosts:
+            raise StoreError("no Elasticsearch URL given")
+        shown = []
+        for host in hosts:
+            parts = urlsplit(host)
+            shown.append(f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.hostname else host)
+        self._display_url = ",".join(shown)
+        self.es = Elasticsearch(hosts, request_timeout=request_timeout, max_retries=max_retries,
                                 retry_on_timeout=True, retry_on_status=UNAVAILABLE_STATUSES)
         self._ready = False
 
@@ -215,11 +227,49 @@ class ElasticStore:
         return health
 
     # -- index management (used by factcheck.indexes_cli) ------------------------------------------------
+    @staticmethod
+    def _counts(what: str, value: int | dict | None) -> dict[str, int]:
+        counts = dict(value) if isinstance(value, dict) else ({} if value is None else {"*": value})
+        unknown = sorted(set(counts) - {"*", *KINDS})
+        if unknown:
+            raise StoreError(f"{what} given for unknown indexes {unknown}; the kinds are {', '.join(KINDS)}")
+        for kind, count in counts.items():
+            if not isinstance(count, int) or count < (1 if what == "shards" else 0):
+                raise StoreError(f"{what} of {kind}: {count!r} is not a valid count")
+        return counts
+
+    def index_settings(self, kind: str) -> dict:
+        """The settings an index of this kind is created with: indexes/<kind>.json, then the configured shards
+        and replicas (a configured replica count replaces the definition's auto-expanding one)."""
+        settings = dict(load_definition(kind).get("settings", {}))
+        shards = self.shards.get(kind, self.shards.get("*"))
+        if shards is not None:
+            settings["number_of_shards"] = shards
+        replicas = self.replicas.get(kind, self.replicas.get("*"))
+        if replicas is not None:
+            settings["number_of_replicas"] = replicas
+            settings.pop("auto_expand_replicas", None)
+        return settings
+
+    def _apply_replicas(self, kind: str) -> None:
+        """A configured replica count is applied to an existing index too (replicas can change in place)."""
+        replicas = self.replicas.get(kind, self.replicas.get("*"))
+        if replicas is None:
+            return
+        current = self.es.indices.get_settings(index=self.alias(kind), name="index.number_of_replicas,"
+                                               "index.auto_expand_replicas", flat_settings=True).body
+        for index, body in current.items():
+            have = body.get("settings", {})
+            if have.get("index.number_of_replicas") != str(replicas) or \
+                    have.get("index.auto_expand_replicas", "false") != "false":
+                self.es.indices.put_settings(index=index, settings={"index.number_of_replicas": replicas,
+                                                                    "index.auto_expand_replicas": "false"})
+
     def _create_index(self, kind: str, name: str, with_alias: bool) -> None:
         definition = load_definition(kind)
         mappings = dict(definition.get("mappings", {}))
         mappings["_meta"] = {**mappings.get("_meta", {}), "factcheck_definition": definition_hash(definition)}
-        body: dict[str, Any] = {"settings": definition.get("settings", {}), "mappings": mappings}
+        body: dict[str, Any] = {"settings": self.index_settings(kind), "mappings": mappings}
         if with_alias:
             body["aliases"] = {self.alias(kind): {}}
         try:
@@ -238,6 +288,7 @@ class ElasticStore:
                 if self.es.indices.exists_alias(name=alias):
                     created[kind] = False
                     self._add_missing_fields(kind)
+                    self._apply_replicas(kind)
                     continue
                 if self.es.indices.exists(index=alias):
                     raise StoreError(f"{alias} is an index, not an alias; move it aside before using this prefix")
@@ -271,9 +322,12 @@ class ElasticStore:
             for kind in KINDS:
                 index = self._concrete(kind)
                 meta = self.es.indices.get_mapping(index=index).body[index]["mappings"].get("_meta", {})
+                settings = self.es.indices.get_settings(index=index, flat_settings=True).body[index]["settings"]
                 status[kind] = {
                     "alias": self.alias(kind), "index": index,
                     "docs": self.es.count(index=index).body["count"],
+                    "shards": int(settings.get("index.number_of_shards", 1)),
+                    "replicas": int(settings.get("index.number_of_replicas", 0)),
                     "current": meta.get("factcheck_definition") == definition_hash(load_definition(kind)),
                 }
         return status
