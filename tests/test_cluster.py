@@ -43,8 +43,8 @@ TOWNS = ["Alderbury", "Brackwater", "Coldharbour", "Dunmere", "Eastwick", "Fernh
          "Queensford", "Ravensmoor", "Stonebridge", "Thornbury", "Upton Vale", "Westerly", "Yarrowdale", "Zennor"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"]
-FIRST = 24      # sources stored before the checks start
-LATER = 96      # sources written while the checks run and a node is killed
+FIRST = 16      # sources stored before the checks start
+LATER = 64      # sources written while the checks run and a node is killed
 SENTENCES = 3   # every text below is three sentences: three passages
 
 
@@ -177,7 +177,7 @@ def test_a_killed_node_loses_no_check_and_no_acknowledged_write(cluster_store):
     threads[1].join(timeout=300)
     assert not threads[1].is_alive(), "the writes did not finish"
     # Let the checks run a little longer on the two remaining nodes, then restart the killed node.
-    while sum(1 for when, _, _ in answers if when > killed_at) < 2 * len(claims) and time.monotonic() < deadline:
+    while sum(1 for when, _, _ in answers if when > killed_at) < len(claims) and time.monotonic() < deadline:
         time.sleep(0.2)
     stop.set()
     threads[0].join(timeout=120)
