@@ -408,6 +408,8 @@ class ElasticStore:
                                refresh=self.refresh)
         except StoreError as exc:
             if isinstance(exc.__cause__, ConflictError):  # stored meanwhile by another writer
+                if self._our_create(source):
+                    return True
                 self._drop_unless_current(source, keys)
                 return False
             raise  # the passages stay, invisible without their source document; a re-run writes them again
@@ -464,6 +466,7 @@ class ElasticStore:
         creates = [position for position in todo if results[position] is None]
         actions = [{"_op_type": "create", "_index": self.alias("sources"), "_id": batch[position][0].id,
                     "_source": source_doc(batch[position][0])} for position in creates]
+        created: set[str] = set()  # ids this batch created already: a second one with the same id lost
         with self._errors(f"store {len(creates)} sources"):
             for position, (ok, item) in zip(creates, helpers.streaming_bulk(
                     self.es, actions, chunk_size=100, max_retries=self.max_retries,
@@ -472,9 +475,14 @@ class ElasticStore:
                 info = item.get("create", item)
                 if ok:
                     results[position] = True
+                    created.add(source.id)
                 elif info.get("status") == 409:  # stored meanwhile by another writer (or earlier in the batch)
-                    self._drop_unless_current(source, keys[position])
-                    results[position] = False
+                    if source.id not in created and self._our_create(source):
+                        results[position] = True
+                        created.add(source.id)
+                    else:
+                        self._drop_unless_current(source, keys[position])
+                        results[position] = False
                 elif info.get("status") in UNAVAILABLE_STATUSES:
                     results[position] = StoreUnavailable(f"could not store the source {source.id}: "
                                                          f"{info.get('error')}")
@@ -560,6 +568,14 @@ class ElasticStore:
                 raise StoreUnavailable(message)
             raise StoreError(message)
         return keys
+
+    def _our_create(self, source: Source) -> bool:
+        """After a create answered 409: whether the stored document is the one this call wrote (same revision,
+        same ingested_at), i.e. the create was applied but its answer lost (a node died) and the client retried
+        it on another node. Then the source was added by this call, and is reported so."""
+        head = self._source_document(source.id, ["revision", "ingested_at"])
+        return head is not None and head.get("revision") == revision(source) \
+            and head.get("ingested_at") == source.ingested_at
 
     def _drop_unless_current(self, source: Source, keys: list[str]) -> None:
         """After losing a race: delete the passages written, unless the winner stored the same revision (then
