@@ -8,7 +8,8 @@ with SIGKILL while checks and writes go on.
 
 The cluster lane runs these tests: `scripts/test --cluster` starts the cluster, runs them (pytest --cluster) and
 stops it; every other run deselects them. Without a cluster they skip, and fail under CI=true (as .ci/run sets).
-The store is given all three node URLs, as ELASTICSEARCH_URL would give them.
+The store is given all three node URLs, as ELASTICSEARCH_URL would give them. The killing and restarting need the
+nodes on this machine, started by scripts/elasticsearch (their pids come from the nodes' own _nodes API).
 """
 import json
 import os
