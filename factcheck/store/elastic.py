@@ -402,13 +402,14 @@ class ElasticStore:
         source.ingested_at = source.ingested_at or _now()
         source.version = 1
         keys = self._write_passages(source, passages)
+        write_id = uuid.uuid4().hex
         try:
             with self._errors(f"store the source {source.id}"):
-                self.es.create(index=self.alias("sources"), id=source.id, document=source_doc(source),
-                               refresh=self.refresh)
+                self.es.create(index=self.alias("sources"), id=source.id,
+                               document={**source_doc(source), "write_id": write_id}, refresh=self.refresh)
         except StoreError as exc:
             if isinstance(exc.__cause__, ConflictError):  # stored meanwhile by another writer
-                if self._our_create(source):
+                if self._our_create(source.id, write_id):
                     return True
                 self._drop_unless_current(source, keys)
                 return False
@@ -464,8 +465,10 @@ class ElasticStore:
             results[position] = StoreUnavailable(message) if statuses <= set(UNAVAILABLE_STATUSES) \
                 else StoreError(message)
         creates = [position for position in todo if results[position] is None]
+        write_ids = {position: uuid.uuid4().hex for position in creates}
         actions = [{"_op_type": "create", "_index": self.alias("sources"), "_id": batch[position][0].id,
-                    "_source": source_doc(batch[position][0])} for position in creates]
+                    "_source": {**source_doc(batch[position][0]), "write_id": write_ids[position]}}
+                   for position in creates]
         created: set[str] = set()  # ids this batch created already: a second one with the same id lost
         with self._errors(f"store {len(creates)} sources"):
             for position, (ok, item) in zip(creates, helpers.streaming_bulk(
@@ -477,7 +480,7 @@ class ElasticStore:
                     results[position] = True
                     created.add(source.id)
                 elif info.get("status") == 409:  # stored meanwhile by another writer (or earlier in the batch)
-                    if source.id not in created and self._our_create(source):
+                    if source.id not in created and self._our_create(source.id, write_ids[position]):
                         results[position] = True
                         created.add(source.id)
                     else:
@@ -569,13 +572,12 @@ class ElasticStore:
             raise StoreError(message)
         return keys
 
-    def _our_create(self, source: Source) -> bool:
-        """After a create answered 409: whether the stored document is the one this call wrote (same revision,
-        same ingested_at), i.e. the create was applied but its answer lost (a node died) and the client retried
-        it on another node. Then the source was added by this call, and is reported so."""
-        head = self._source_document(source.id, ["revision", "ingested_at"])
-        return head is not None and head.get("revision") == revision(source) \
-            and head.get("ingested_at") == source.ingested_at
+    def _our_create(self, source_id: str, write_id: str) -> bool:
+        """After a create answered 409: whether the stored document is the one this call wrote (its write_id, a
+        random token per create), i.e. the create was applied but its answer lost (a node died) and the client
+        retried it on another node. Then the source was added by this call, and is reported so."""
+        head = self._source_document(source_id, ["write_id"])
+        return head is not None and head.get("write_id") == write_id
 
     def _drop_unless_current(self, source: Source, keys: list[str]) -> None:
         """After losing a race: delete the passages written, unless the winner stored the same revision (then
