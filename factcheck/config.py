@@ -43,6 +43,26 @@ def _cookie_secure(raw: str | None):
     raise ValueError(f"FACTCHECK_COOKIE_SECURE must be auto, true or false, got {raw!r}")
 
 
+def index_counts(name: str, raw: str | None) -> dict[str, int]:
+    """FACTCHECK_ES_SHARDS / FACTCHECK_ES_REPLICAS: "2" for every index, "passages=4" for one kind, or both
+    comma-separated ("1,passages=4": the kind's own count wins). {"*": n} holds the count for every index."""
+    counts: dict[str, int] = {}
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        kind, _, number = part.rpartition("=")
+        kind = kind.strip() or "*"
+        try:
+            value = int(number.strip())
+        except ValueError:
+            value = -1
+        if value < 0 or (name.endswith("SHARDS") and value == 0):
+            raise ValueError(f"{name} takes a count or kind=count items (e.g. 2 or passages=4), got {raw!r}")
+        counts[kind] = value
+    return counts
+
+
 def claim_vectors_enabled() -> bool:
     """FACTCHECK_CLAIM_VECTORS: refine uncertain check-worthiness scores with MiniLM sentence vectors (default on;
     off ingests ~2x faster in ~220 MB less memory, with the lexical claim detector). Read by the extractor, which
@@ -56,8 +76,15 @@ class Config:
 
     # FACTCHECK_STORE: where data lives, e.g. sqlite:///instance/factcheck.db (relative to the working directory)
     store_url: str = DEFAULT_STORE
-    # ELASTICSEARCH_URL: when set, the Elasticsearch store is used instead of SQLite
+    # ELASTICSEARCH_URL: when set, the Elasticsearch store is used instead of SQLite; several nodes of one cluster
+    # comma-separated (http://10.0.0.1:9200,http://10.0.0.2:9200): requests go round them, past a node that is down
     elasticsearch_url: str | None = None
+    # FACTCHECK_ES_SHARDS: primary shards of the indexes this store creates, overriding indexes/*.json: "2" for
+    # every index, "passages=4" for one kind, "1,passages=4" both
+    es_shards: dict = field(default_factory=dict)
+    # FACTCHECK_ES_REPLICAS: replicas of every index (same form); unset: indexes/*.json (0 on one node, 1 once
+    # there are two or more); applied to existing indexes too
+    es_replicas: dict = field(default_factory=dict)
     # FACTCHECK_INDEX_PREFIX: prefix of the Elasticsearch index names and aliases
     index_prefix: str = "factcheck"
     # FACTCHECK_MAX_TEXT_BYTES: largest source text accepted (bytes of UTF-8)
@@ -112,6 +139,8 @@ class Config:
             store_url=os.environ.get("FACTCHECK_STORE") or DEFAULT_STORE,
             elasticsearch_url=os.environ.get("ELASTICSEARCH_URL") or None,
             index_prefix=os.environ.get("FACTCHECK_INDEX_PREFIX") or "factcheck",
+            es_shards=index_counts("FACTCHECK_ES_SHARDS", os.environ.get("FACTCHECK_ES_SHARDS")),
+            es_replicas=index_counts("FACTCHECK_ES_REPLICAS", os.environ.get("FACTCHECK_ES_REPLICAS")),
             max_text_bytes=_int("FACTCHECK_MAX_TEXT_BYTES", 5_000_000),
             url_timeout=_int("FACTCHECK_URL_TIMEOUT", 15),
             url_max_bytes=_int("FACTCHECK_URL_MAX_BYTES", 10_000_000),

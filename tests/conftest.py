@@ -43,6 +43,28 @@ SEED_SOURCES = [
 ]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--cluster", action="store_true",
+                     help="run only the tests marked `cluster`, on the 3-node Elasticsearch cluster "
+                          "(scripts/test --cluster starts it); without it they are deselected")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cluster: needs the 3-node Elasticsearch cluster; runs only with --cluster")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The cluster lane (--cluster) runs the tests marked `cluster` and nothing else; every other run leaves
+    them out (deselected, not skipped)."""
+    lane = config.getoption("--cluster")
+    keep, drop = [], []
+    for item in items:
+        (keep if (item.get_closest_marker("cluster") is not None) == lane else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
 def app(tmp_path):
     """The app on a new SQLite file; no demo corpus, no Elasticsearch even if the environment names one."""

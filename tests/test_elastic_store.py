@@ -253,3 +253,61 @@ def test_review_pages_past_ten_thousand_follow_positions(elastic_store):
     rest = elastic_store.list_reviews(after=review_position(tenth_thousand), limit=200)
     assert len(rest) == 50
     assert rest[-1].id == max(r.id for r in rest) and len({r.id for r in rest}) == 50
+
+
+# -- shards, replicas and several node URLs (the cluster itself: tests/test_cluster.py) ----------------------------
+
+def test_shards_and_replicas_come_from_the_definitions_and_the_configuration(es_session_prefix, monkeypatch):
+    from factcheck.config import Config
+    from factcheck.store import open_store
+
+    plain = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}")
+    status = plain.index_status()
+    # indexes/*.json: one shard; replicas expand from 0 on one node to 1 on two nodes or more
+    nodes = plain.wait_until_ready()["number_of_nodes"]
+    assert {(entry["shards"], entry["replicas"]) for entry in status.values()} == {(1, min(1, nodes - 1))}
+    plain.close()
+
+    monkeypatch.setenv("FACTCHECK_ES_SHARDS", "2, passages=3")
+    monkeypatch.setenv("FACTCHECK_ES_REPLICAS", "0")
+    monkeypatch.setenv("FACTCHECK_INDEX_PREFIX", f"{es_session_prefix}-{next(_counter)}")
+    monkeypatch.setenv("ELASTICSEARCH_URL", ES_URL)
+    configured = open_store(Config.from_env())
+    status = configured.index_status()
+    assert status["passages"]["shards"] == 3 and status["sources"]["shards"] == 2
+    assert {entry["replicas"] for entry in status.values()} == {0}
+    # a configured replica count reaches existing indexes too (replicas change in place; 0 keeps one node green)
+    configured.es.indices.put_settings(index=configured.alias("checks"), settings={"index.number_of_replicas": 2})
+    again = open_store(Config.from_env())
+    assert again.index_status()["checks"]["replicas"] == 0
+    configured.close()
+    again.close()
+
+
+@pytest.mark.parametrize("name, value, reason", [
+    ("FACTCHECK_ES_SHARDS", "0", "FACTCHECK_ES_SHARDS takes a count"),
+    ("FACTCHECK_ES_SHARDS", "passages=many", "FACTCHECK_ES_SHARDS takes a count"),
+    ("FACTCHECK_ES_REPLICAS", "-1", "FACTCHECK_ES_REPLICAS takes a count"),
+])
+def test_a_bad_shard_or_replica_setting_is_named(monkeypatch, name, value, reason):
+    from factcheck.config import Config
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=reason):
+        Config.from_env()
+
+
+def test_an_unknown_index_kind_is_named():
+    with pytest.raises(StoreError, match="unknown indexes \\['pasages'\\]"):
+        ElasticStore(ES_URL, prefix="unused", shards={"pasages": 2})
+
+
+def test_several_node_urls_and_a_dead_one_among_them(elastic_store):
+    """ELASTICSEARCH_URL may list several nodes: a store given a dead one first still answers every request."""
+    elastic_store.add_source(_source(), [_passage()])
+    store = ElasticStore(f"{CLOSED_PORT_URL}, {ES_URL}", prefix=elastic_store.prefix, request_timeout=5)
+    try:
+        for _ in range(4):
+            assert [h.passage.id for h in store.search("fisheries agreement")] == ["geneva-1:0"]
+    finally:
+        store.close()

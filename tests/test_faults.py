@@ -107,6 +107,7 @@ def elastic_snapshot(store, prefix: str) -> dict:
         for hit in helpers.scan(store.es, index=f"{prefix}-{kind}", query={"query": {"match_all": {}}}):
             doc = dict(hit["_source"])
             doc.pop("ingested_at", None)
+            doc.pop("write_id", None)  # a random token per create (ElasticStore._our_create)
             doc.pop("superseded_at", None)
             if isinstance(doc.get("doc"), dict):
                 doc["doc"] = {k: v for k, v in doc["doc"].items() if k != "ingested_at"}

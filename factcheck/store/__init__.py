@@ -13,7 +13,8 @@ def open_store(config: Config | None = None) -> Store:
     if config.elasticsearch_url:
         from .elastic import ElasticStore
 
-        return ElasticStore(config.elasticsearch_url, prefix=config.index_prefix)
+        return ElasticStore(config.elasticsearch_url, prefix=config.index_prefix, shards=config.es_shards,
+                            replicas=config.es_replicas)
     url = config.store_url
     if not url.startswith("sqlite:///"):
         raise StoreError(f"FACTCHECK_STORE must look like sqlite:///path/to/file.db, got {url!r}")

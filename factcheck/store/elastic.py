@@ -181,15 +181,27 @@ class ElasticStore:
     """Store protocol on Elasticsearch; `refresh="wait_for"` makes every write visible to the next search."""
 
     def __init__(self, url: str, prefix: str = "factcheck", refresh: bool | str = False, *,
-                 request_timeout: float = 10.0, max_retries: int = 3, initial_backoff: float = 0.5):
+                 request_timeout: float = 10.0, max_retries: int = 3, initial_backoff: float = 0.5,
+                 shards: int | dict | None = None, replicas: int | dict | None = None):
+        """`url`: one node, or several nodes of a cluster comma-separated (requests go round them; one that does
+        not answer is skipped for a while and the request retried on another). `shards`/`replicas`: a count
+        for every index or {kind: count} ({"*": n} for the rest), overriding indexes/*.json."""
         self.url = url
         self.prefix = prefix
         self.refresh = refresh
         self.max_retries = max_retries
         self.initial_backoff = initial_backoff
-        parts = urlsplit(url)
-        self._display_url = f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.hostname else url
-        self.es = Elasticsearch(url, request_timeout=request_timeout, max_retries=max_retries,
+        self.shards = self._counts("shards", shards)
+        self.replicas = self._counts("replicas", replicas)
+        hosts = [part.strip() for part in url.split(",") if part.strip()] if isinstance(url, str) else list(url)
+        if not hosts:
+            raise StoreError("no Elasticsearch URL given")
+        shown = []
+        for host in hosts:
+            parts = urlsplit(host)
+            shown.append(f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.hostname else host)
+        self._display_url = ",".join(shown)
+        self.es = Elasticsearch(hosts, request_timeout=request_timeout, max_retries=max_retries,
                                 retry_on_timeout=True, retry_on_status=UNAVAILABLE_STATUSES)
         self._ready = False
 
@@ -232,11 +244,49 @@ class ElasticStore:
         return health
 
     # -- index management (used by factcheck.indexes_cli) ------------------------------------------------
+    @staticmethod
+    def _counts(what: str, value: int | dict | None) -> dict[str, int]:
+        counts = dict(value) if isinstance(value, dict) else ({} if value is None else {"*": value})
+        unknown = sorted(set(counts) - {"*", *KINDS})
+        if unknown:
+            raise StoreError(f"{what} given for unknown indexes {unknown}; the kinds are {', '.join(KINDS)}")
+        for kind, count in counts.items():
+            if not isinstance(count, int) or count < (1 if what == "shards" else 0):
+                raise StoreError(f"{what} of {kind}: {count!r} is not a valid count")
+        return counts
+
+    def index_settings(self, kind: str) -> dict:
+        """The settings an index of this kind is created with: indexes/<kind>.json, then the configured shards
+        and replicas (a configured replica count replaces the definition's auto-expanding one)."""
+        settings = dict(load_definition(kind).get("settings", {}))
+        shards = self.shards.get(kind, self.shards.get("*"))
+        if shards is not None:
+            settings["number_of_shards"] = shards
+        replicas = self.replicas.get(kind, self.replicas.get("*"))
+        if replicas is not None:
+            settings["number_of_replicas"] = replicas
+            settings.pop("auto_expand_replicas", None)
+        return settings
+
+    def _apply_replicas(self, kind: str) -> None:
+        """A configured replica count is applied to an existing index too (replicas can change in place)."""
+        replicas = self.replicas.get(kind, self.replicas.get("*"))
+        if replicas is None:
+            return
+        current = self.es.indices.get_settings(index=self.alias(kind), name="index.number_of_replicas,"
+                                               "index.auto_expand_replicas", flat_settings=True).body
+        for index, body in current.items():
+            have = body.get("settings", {})
+            if have.get("index.number_of_replicas") != str(replicas) or \
+                    have.get("index.auto_expand_replicas", "false") != "false":
+                self.es.indices.put_settings(index=index, settings={"index.number_of_replicas": replicas,
+                                                                    "index.auto_expand_replicas": "false"})
+
     def _create_index(self, kind: str, name: str, with_alias: bool) -> None:
         definition = load_definition(kind)
         mappings = dict(definition.get("mappings", {}))
         mappings["_meta"] = {**mappings.get("_meta", {}), "factcheck_definition": definition_hash(definition)}
-        body: dict[str, Any] = {"settings": definition.get("settings", {}), "mappings": mappings}
+        body: dict[str, Any] = {"settings": self.index_settings(kind), "mappings": mappings}
         if with_alias:
             body["aliases"] = {self.alias(kind): {}}
         try:
@@ -255,6 +305,7 @@ class ElasticStore:
                 if self.es.indices.exists_alias(name=alias):
                     created[kind] = False
                     self._add_missing_fields(kind)
+                    self._apply_replicas(kind)
                     continue
                 if self.es.indices.exists(index=alias):
                     raise StoreError(f"{alias} is an index, not an alias; move it aside before using this prefix")
@@ -288,9 +339,12 @@ class ElasticStore:
             for kind in KINDS:
                 index = self._concrete(kind)
                 meta = self.es.indices.get_mapping(index=index).body[index]["mappings"].get("_meta", {})
+                settings = self.es.indices.get_settings(index=index, flat_settings=True).body[index]["settings"]
                 status[kind] = {
                     "alias": self.alias(kind), "index": index,
                     "docs": self.es.count(index=index).body["count"],
+                    "shards": int(settings.get("index.number_of_shards", 1)),
+                    "replicas": int(settings.get("index.number_of_replicas", 0)),
                     "current": meta.get("factcheck_definition") == definition_hash(load_definition(kind)),
                 }
         return status
@@ -367,12 +421,15 @@ class ElasticStore:
         source.ingested_at = source.ingested_at or _now()
         source.version = 1
         keys = self._write_passages(source, passages)
+        write_id = uuid.uuid4().hex
         try:
             with self._errors(f"store the source {source.id}"):
-                self.es.create(index=self.alias("sources"), id=source.id, document=source_doc(source),
-                               refresh=self.refresh)
+                self.es.create(index=self.alias("sources"), id=source.id,
+                               document={**source_doc(source), "write_id": write_id}, refresh=self.refresh)
         except StoreError as exc:
             if isinstance(exc.__cause__, ConflictError):  # stored meanwhile by another writer
+                if self._our_create(source.id, write_id):
+                    return True
                 self._drop_unless_current(source, keys)
                 return False
             raise  # the passages stay, invisible without their source document; a re-run writes them again
@@ -427,8 +484,11 @@ class ElasticStore:
             results[position] = StoreUnavailable(message) if statuses <= set(UNAVAILABLE_STATUSES) \
                 else StoreError(message)
         creates = [position for position in todo if results[position] is None]
+        write_ids = {position: uuid.uuid4().hex for position in creates}
         actions = [{"_op_type": "create", "_index": self.alias("sources"), "_id": batch[position][0].id,
-                    "_source": source_doc(batch[position][0])} for position in creates]
+                    "_source": {**source_doc(batch[position][0]), "write_id": write_ids[position]}}
+                   for position in creates]
+        created: set[str] = set()  # ids this batch created already: a second one with the same id lost
         with self._errors(f"store {len(creates)} sources"):
             for position, (ok, item) in zip(creates, helpers.streaming_bulk(
                     self.es, actions, chunk_size=100, max_retries=self.max_retries,
@@ -437,9 +497,14 @@ class ElasticStore:
                 info = item.get("create", item)
                 if ok:
                     results[position] = True
+                    created.add(source.id)
                 elif info.get("status") == 409:  # stored meanwhile by another writer (or earlier in the batch)
-                    self._drop_unless_current(source, keys[position])
-                    results[position] = False
+                    if source.id not in created and self._our_create(source.id, write_ids[position]):
+                        results[position] = True
+                        created.add(source.id)
+                    else:
+                        self._drop_unless_current(source, keys[position])
+                        results[position] = False
                 elif info.get("status") in UNAVAILABLE_STATUSES:
                     results[position] = StoreUnavailable(f"could not store the source {source.id}: "
                                                          f"{info.get('error')}")
@@ -525,6 +590,13 @@ class ElasticStore:
                 raise StoreUnavailable(message)
             raise StoreError(message)
         return keys
+
+    def _our_create(self, source_id: str, write_id: str) -> bool:
+        """After a create answered 409: whether the stored document is the one this call wrote (its write_id, a
+        random token per create), i.e. the create was applied but its answer lost (a node died) and the client
+        retried it on another node. Then the source was added by this call, and is reported so."""
+        head = self._source_document(source_id, ["write_id"])
+        return head is not None and head.get("write_id") == write_id
 
     def _drop_unless_current(self, source: Source, keys: list[str]) -> None:
         """After losing a race: delete the passages written, unless the winner stored the same revision (then
