@@ -28,7 +28,7 @@ from factcheck.config import Config
 from factcheck.ingest import ingest_paths
 from factcheck.store.sqlite import SqliteStore
 
-from .conftest import SEED_SOURCES, post_form
+from .conftest import SEED_SOURCES, csrf_token_of, post_form
 from .services import unavailable
 from .test_elastic_store import ES_URL, _delete_indexes, es_session_prefix  # noqa: F401 - fixture
 
@@ -284,14 +284,14 @@ JSON_ROUTES = [
 ]
 
 
-def _call(client, method, path, body, check_id):
+def _call(client, method, path, body, check_id, token):
     path = path.replace("{check}", check_id)
     if path.startswith(("/api/", "/timeline.json")):
         if isinstance(body, dict):
             body = json.loads(json.dumps(body).replace("{check}", check_id))
         return getattr(client, method)(path, json=body, headers={"If-Match": "*"})
-    if method == "post":
-        return post_form(client, path, body)
+    if method == "post":  # the session's CSRF token, read before the outage (with Elasticsearch as the store, the
+        return post_form(client, path, {"csrf_token": token, **(body or {})})  # log-in page is down with it)
     return client.get(path)
 
 
@@ -310,15 +310,16 @@ def test_store_outage_is_503_with_retry_after_on_every_route_and_the_app_recover
     client = app.test_client()
     check_id = client.post("/api/v1/checks", json={"claim": "Norway and Chile met in Geneva"}).get_json()["id"]
     workflow.flag(store, check_id, by="test")
-    users.create_user(str(tmp_path / "admin.db"), "eddie", "eddie-password-1", "editor")
+    users.create_user(app.extensions["factcheck_admin"], "eddie", "eddie-password-1", "editor")  # in the node
     assert post_form(client, "/login", {"username": "eddie", "password": "eddie-password-1"}).status_code == 302
     routes = PAGES + JSON_ROUTES
 
+    token = csrf_token_of(client)
     stopped = node("stop")
     assert stopped.returncode == 0, stopped.stderr
     try:
         for method, path, body in routes:
-            response = _call(client, method, path, body, check_id)
+            response = _call(client, method, path, body, check_id, token)
             text = response.get_data(as_text=True)
             assert response.status_code == 503, (method, path, response.status_code, text[:500])
             assert int(response.headers["Retry-After"]) >= 1, (method, path)
@@ -333,7 +334,7 @@ def test_store_outage_is_503_with_retry_after_on_every_route_and_the_app_recover
         assert restarted.returncode == 0, restarted.stderr
 
     for method, path, body in routes:  # the same app, not restarted
-        response = _call(client, method, path, body, check_id)
+        response = _call(client, method, path, body, check_id, token)
         assert response.status_code < 500, (method, path, response.status_code, response.get_data(as_text=True)[:500])
     _delete_indexes(store, prefix)
     store.close()

@@ -9,14 +9,14 @@ import json
 from typing import Optional
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
 
 from .. import review as workflow
 from ..models import Review, Verdict
 from ..schemas import parse_cursor
-from ..store.base import MAX_OFFSET
+from ..store.base import MAX_OFFSET, StoreUnavailable
 
 bp = Blueprint("web", __name__)
 
@@ -110,8 +110,14 @@ def claimreview_script(review: Review, verdict: Verdict) -> Markup:
 
 def error_page(status: int, title: str, detail: str, headers: Optional[dict] = None, login_link: bool = False):
     """A small HTML error page (title and detail are escaped by the template)."""
-    response = current_app.make_response((render_template("error.html", status=status, title=title,
-                                                          detail=detail, login_link=login_link), status))
+    try:
+        page = render_template("error.html", status=status, title=title, detail=detail, login_link=login_link)
+    except StoreUnavailable:
+        # the header names the logged-in user, and the accounts live in the store that is down (Elasticsearch):
+        # show the error page to no one in particular rather than fail while reporting the failure
+        g.user = None
+        page = render_template("error.html", status=status, title=title, detail=detail, login_link=login_link)
+    response = current_app.make_response((page, status))
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
