@@ -43,7 +43,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     """Build the app: configuration, one store for the app's lifetime, blueprints and error handlers."""
     from flask import Flask
 
-    from . import api, web
+    from . import api, ratelimit, web
     from .store import open_store
 
     settings, flask_settings = resolve_config(config)
@@ -57,9 +57,12 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     app.config.update(flask_settings)
     app.json = _json_provider(app)
 
+    # Rate-limit counters (API keys, web log-ins): in memory, or in Redis shared by every process (ratelimit.py)
+    counters = ratelimit.open_storage(settings)
     store = open_store(settings)
     app.extensions["factcheck_store"] = store
     app.extensions["factcheck_config"] = settings
+    app.extensions["factcheck_counters"] = counters
     # Flask has no app-level teardown (teardown_appcontext runs per request), so the store is closed when the
     # app object goes away or, at the latest, when the interpreter exits.
     weakref.finalize(app, store.close)
