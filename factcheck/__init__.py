@@ -126,11 +126,13 @@ def _json_provider(app: "Flask"):
     return Provider(app)
 
 
-def serve_app(app: "Flask", host: str, port: int) -> None:
-    """Serve the app with waitress, a production WSGI server (a pool of threads), until interrupted."""
-    from waitress import serve
+def serve_app(app: "Flask", host: str, port: int, threads: int = 8) -> None:
+    """Serve the app with waitress, a production WSGI server (a pool of `threads` threads), until interrupted.
 
-    serve(app, host=host, port=port, threads=8, ident="factcheck")
+    Several processes (gunicorn) are factcheck.serving.exec_gunicorn: they build their own apps."""
+    from .serving import serve_waitress
+
+    serve_waitress(app, host, port, threads)
 
 
 def _wants_problem_json() -> bool:
