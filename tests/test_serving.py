@@ -250,3 +250,12 @@ def test_serve_refuses_counts_below_one_naming_the_option(tmp_path, args, named)
                             cwd=ROOT, env=server_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert named in result.stderr
+
+
+def test_log_in_with_redis_down_is_a_503_page_not_a_500(tmp_path):
+    app = make_app(tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    create_accounts(f"{tmp_path}/admin.db")
+    response = failed_login(app.test_client())
+    assert response.status_code == 503
+    assert response.mimetype == "text/html" and int(response.headers["Retry-After"]) >= 1
+    assert "Traceback" not in response.get_data(as_text=True)
