@@ -259,3 +259,27 @@ def test_log_in_with_redis_down_is_a_503_page_not_a_500(tmp_path):
     assert response.status_code == 503
     assert response.mimetype == "text/html" and int(response.headers["Retry-After"]) >= 1
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_opening_the_admin_db_keeps_the_write_lock_of_another_connection(tmp_path):
+    """Every API request opens the admin db; with several workers, opening it must not drop the SQLite lock another
+    thread of the same process holds (closing any descriptor of the file would), or two processes write at once."""
+    import sqlite3
+
+    from factcheck import admin_db
+
+    db = str(tmp_path / "admin.db")
+    keys.create_key(db, "k", "client")
+    os.chmod(db, 0o644)  # and a file others can read is still made private
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # this process holds the write lock (a request writing last_used_at)
+    writer.execute("UPDATE api_keys SET name = 'changed'")
+    admin_db.connect(db).close()  # another request thread of the same worker opens the file meanwhile
+    probe = ("import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+             "try:\n    c.execute('BEGIN IMMEDIATE')\n    print('acquired')\nexcept sqlite3.OperationalError as e:\n"
+             "    print('blocked', e)\n")
+    other_worker = subprocess.run([sys.executable, "-c", probe, db], capture_output=True, text=True, timeout=60)
+    writer.execute("ROLLBACK")
+    writer.close()
+    assert other_worker.stdout.startswith("blocked"), other_worker.stdout + other_worker.stderr
+    assert os.stat(db).st_mode & 0o077 == 0
