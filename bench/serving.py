@@ -12,7 +12,8 @@ serve` is started on that store with an API key (FACTCHECK_RATE_LIMIT=0, so the 
 with --redis also a run with a 10^6/minute limit counted in a Redis the script starts), warmed up (every worker
 loads its models), and --clients threads POST /api/v1/checks with the key for --seconds, each on its own
 keep-alive connection, going round the claims. Reported per run: checks/s (201 answers / wall seconds), p50/p95
-latency, errors, and the load average (`uptime`) before it; per setting the median over the rounds. The checks the
+latency, errors, the server's CPU (user + system seconds of its process group, from /proc: cores used and CPU ms
+per check), and the load average (`uptime`) before it; per setting the median over the rounds. The checks the
 runs save are deleted after each run, so every run reads the same store content.
 """
 from __future__ import annotations
@@ -47,6 +48,23 @@ from tests.services import free_port  # noqa: E402
 def load_average() -> str:
     with open("/proc/loadavg", encoding="ascii") as handle:
         return " ".join(handle.read().split()[:3])
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in process group `pgid` (the server and its workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 class Server:
@@ -213,29 +231,34 @@ def main(argv=None) -> int:
                     server.wait_ready()
                     warm = load(server.port, token, claims, args.clients, args.warmup)  # every worker loads
                     loadavg = load_average()
+                    cpu_before = group_cpu_seconds(server.process.pid)
                     result = load(server.port, token, claims, args.clients, args.seconds)
+                    cpu = group_cpu_seconds(server.process.pid) - cpu_before
+                    result["server_cores"] = round(cpu / result["seconds"], 2)
+                    result["server_cpu_ms_per_check"] = round(1000 * cpu / max(1, result["checks"]), 1)
                 finally:
                     server.stop()
                 forget_checks(store)
                 result.update({"round": round_number, "load_before": loadavg, "warmup_checks": warm["checks"]})
                 runs.setdefault(label, []).append(result)
                 log(f"round {round_number}, {label}: {result['checks_per_s']} checks/s, p50 {result['p50_ms']} ms, "
-                    f"p95 {result['p95_ms']} ms, errors {result['errors']} {result['first_errors']} (load before: {loadavg})")
+                    f"p95 {result['p95_ms']} ms, server cores {result['server_cores']}, "
+                    f"{result['server_cpu_ms_per_check']} CPU ms/check, errors {result['errors']} {result['first_errors']} (load before: {loadavg})")
         summary = {label: {"median_checks_per_s": statistics.median(r["checks_per_s"] for r in results),
                            "runs": results} for label, results in runs.items()}
         base = summary["1 worker"]["median_checks_per_s"] if "1 worker" in summary else None
         print(f"\n{args.clients} clients, {args.threads} threads per process, {args.seconds:.0f} s per run, "
               f"{args.rounds} rounds, Elasticsearch {es_url()}, {report.added} documents\n")
-        print("| setting | checks/s per round | median | vs 1 worker | p50 / p95 ms (median round) | errors | "
-              "load before each round |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print("| setting | checks/s per round | median | vs 1 worker | p50 / p95 ms (median round) | server cores "
+              "used (median round) | server CPU ms per check | errors | load before each round |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for label, item in summary.items():
             results = item["runs"]
             middle = sorted(results, key=lambda r: r["checks_per_s"])[len(results) // 2]
             ratio = f"{item['median_checks_per_s'] / base:.2f}×" if base else "-"
             print(f"| {label} | {', '.join(str(r['checks_per_s']) for r in results)} | "
                   f"{item['median_checks_per_s']} | {ratio} | {middle['p50_ms']} / {middle['p95_ms']} | "
-                  f"{sum(r['errors'] for r in results)} | {'; '.join(r['load_before'] for r in results)} |")
+                  f"{middle['server_cores']} | {middle['server_cpu_ms_per_check']} | {sum(r['errors'] for r in results)} | {'; '.join(r['load_before'] for r in results)} |")
         if args.json_out:
             with open(args.json_out, "w", encoding="utf-8") as handle:
                 json.dump({"clients": args.clients, "threads": args.threads, "seconds": args.seconds,
