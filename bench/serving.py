@@ -2,7 +2,8 @@
 `serve --workers N` (gunicorn), on one Elasticsearch store, in one run.
 
     .venv/bin/python bench/serving.py [--workers 1,2] [--threads 8] [--clients 16] [--seconds 20] [--rounds 3]
-                                      [--claims 200] [--redis] [--data ../shared/data] [--json-out FILE]
+                                      [--claims 200] [--warmup 15] [--keepalive] [--redis]
+                                      [--data ../shared/data] [--json-out FILE]
 
 The Wikinews corpus (120 documents, bench/speed.py's loader) is ingested once into a fresh Elasticsearch index
 prefix (ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; deleted at the end), and --claims
@@ -10,8 +11,10 @@ claims are made from its sentences as bench/speed.py makes them (a third verbati
 a third with a date word changed). Then, for each round, each --workers setting in turn: `python -m factcheck
 serve` is started on that store with an API key (FACTCHECK_RATE_LIMIT=0, so the limit is not what is measured;
 with --redis also a run with a 10^6/minute limit counted in a Redis the script starts), warmed up (every worker
-loads its models), and --clients threads POST /api/v1/checks with the key for --seconds, each on its own
-keep-alive connection, going round the claims. Reported per run: checks/s (201 answers / wall seconds), p50/p95
+loads its models on its first check: --warmup seconds of the same load), and --clients threads POST
+/api/v1/checks with the key for --seconds, going round the claims, each request on a new connection (as many
+clients behind a load balancer would; --keepalive keeps one connection per client, which then stays with the
+worker that accepted it). Reported per run: checks/s (201 answers / wall seconds), p50/p95
 latency, errors, the server's CPU (user + system seconds of its process group, from /proc: cores used and CPU ms
 per check), and the load average (`uptime`) before it; per setting the median over the rounds. The checks the
 runs save are deleted after each run, so every run reads the same store content.
@@ -105,7 +108,7 @@ class Server:
         self.log.close()
 
 
-def load(port: int, token: str, claims: list[dict], clients: int, seconds: float) -> dict:
+def load(port: int, token: str, claims: list[dict], clients: int, seconds: float, keepalive: bool = False) -> dict:
     """`clients` threads POSTing checks for `seconds`; checks/s, latency percentiles, errors."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -116,6 +119,8 @@ def load(port: int, token: str, claims: list[dict], clients: int, seconds: float
     def client(number: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if not keepalive:  # a connection per request: each is accepted by whichever worker is free
+            headers["Connection"] = "close"
         mine, position = [], number
         start_gate.wait()
         while time.monotonic() < stop_at[0]:
@@ -127,6 +132,8 @@ def load(port: int, token: str, claims: list[dict], clients: int, seconds: float
                 conn.request("POST", "/api/v1/checks", body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
+                if not keepalive:
+                    conn.close()
                 if response.status != 201:
                     with lock:
                         errors.append(f"status {response.status}")
@@ -135,7 +142,6 @@ def load(port: int, token: str, claims: list[dict], clients: int, seconds: float
                 with lock:
                     errors.append(f"{type(exc).__name__}: {exc}")
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 continue
             mine.append((time.perf_counter() - started) * 1000)
         conn.close()
@@ -186,7 +192,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--claims", type=int, default=200)
-    parser.add_argument("--warmup", type=float, default=5, help="seconds of load before each measured run")
+    parser.add_argument("--warmup", type=float, default=15,
+                        help="seconds of load before each measured run (every worker loads its models on its first "
+                             "check)")
+    parser.add_argument("--keepalive", action="store_true",
+                        help="each client keeps one connection (then a connection stays with the worker that "
+                             "accepted it); default: a new connection per request")
     parser.add_argument("--redis", action="store_true", help="also run the largest worker count with the rate "
                                                               "limit counted in Redis")
     parser.add_argument("--data", default=DEFAULT_DATA)
@@ -229,10 +240,10 @@ def main(argv=None) -> int:
                 server = Server(run_env, workers, args.threads, workdir)
                 try:
                     server.wait_ready()
-                    warm = load(server.port, token, claims, args.clients, args.warmup)  # every worker loads
+                    warm = load(server.port, token, claims, args.clients, args.warmup, args.keepalive)
                     loadavg = load_average()
                     cpu_before = group_cpu_seconds(server.process.pid)
-                    result = load(server.port, token, claims, args.clients, args.seconds)
+                    result = load(server.port, token, claims, args.clients, args.seconds, args.keepalive)
                     cpu = group_cpu_seconds(server.process.pid) - cpu_before
                     result["server_cores"] = round(cpu / result["seconds"], 2)
                     result["server_cpu_ms_per_check"] = round(1000 * cpu / max(1, result["checks"]), 1)
