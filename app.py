@@ -1,8 +1,11 @@
-"""Serve factcheck: `python app.py` (the embedded SQLite store; the demo corpus is loaded into an empty one)."""
+"""Serve factcheck: `python app.py` (the embedded SQLite store; the demo corpus is loaded into an empty one).
+
+FACTCHECK_WORKERS > 1 serves with gunicorn, that many processes of FACTCHECK_THREADS threads each."""
 import os
 
 from factcheck import create_app, load_demo, serve_app
 from factcheck.keys import serve_guard
+from factcheck.serving import check_counts, exec_gunicorn
 
 app = create_app()
 
@@ -15,6 +18,17 @@ if __name__ == "__main__":
         print(message)
     if not allowed_host:
         raise SystemExit(2)
-    load_demo(app.extensions["factcheck_store"], app.extensions["factcheck_config"])
+    config = app.extensions["factcheck_config"]
+    try:
+        check_counts(config.workers, config.threads)
+    except ValueError as exc:
+        print(f"FACTCHECK_WORKERS, FACTCHECK_THREADS: {exc}")
+        raise SystemExit(2)
+    load_demo(app.extensions["factcheck_store"], config)
+    if config.workers > 1:  # gunicorn: a fresh master whose workers build their own apps
+        app.extensions["factcheck_store"].close()
+        print(f"factcheck is running at http://{host}:{port}/ ({config.workers} processes of {config.threads} "
+              "threads)")
+        exec_gunicorn(host, port, config.workers, config.threads)
     print(f"factcheck is running at http://{host}:{port}/")
-    serve_app(app, host, port)
+    serve_app(app, host, port, config.threads)

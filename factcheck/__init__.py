@@ -43,7 +43,7 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     """Build the app: configuration, one store for the app's lifetime, blueprints and error handlers."""
     from flask import Flask
 
-    from . import api, web
+    from . import api, ratelimit, web
     from .admin_state import open_admin
     from .keys import KeyCache
     from .store import open_store
@@ -59,9 +59,12 @@ def create_app(config: Union[Config, dict, None] = None) -> "Flask":
     app.config.update(flask_settings)
     app.json = _json_provider(app)
 
+    # Rate-limit counters (API keys, web log-ins): in memory, or in Redis shared by every process (ratelimit.py)
+    counters = ratelimit.open_storage(settings)
     store = open_store(settings)
     app.extensions["factcheck_store"] = store
     app.extensions["factcheck_config"] = settings
+    app.extensions["factcheck_counters"] = counters
     # Accounts, API keys and webhooks: beside the store (Elasticsearch) or in the admin SQLite file.
     admin = open_admin(settings, store)
     app.extensions["factcheck_admin"] = admin
@@ -131,11 +134,13 @@ def _json_provider(app: "Flask"):
     return Provider(app)
 
 
-def serve_app(app: "Flask", host: str, port: int) -> None:
-    """Serve the app with waitress, a production WSGI server (a pool of threads), until interrupted."""
-    from waitress import serve
+def serve_app(app: "Flask", host: str, port: int, threads: int = 8) -> None:
+    """Serve the app with waitress, a production WSGI server (a pool of `threads` threads), until interrupted.
 
-    serve(app, host=host, port=port, threads=8, ident="factcheck")
+    Several processes (gunicorn) are factcheck.serving.exec_gunicorn: they build their own apps."""
+    from .serving import serve_waitress
+
+    serve_waitress(app, host, port, threads)
 
 
 def _wants_problem_json() -> bool:

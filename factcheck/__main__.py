@@ -368,6 +368,14 @@ def cmd_serve(args, config: Config) -> int:
         raise CommandError(f"the web app is not available: {exc}") from None
     from .keys import serve_guard
 
+    from .serving import check_counts, exec_gunicorn
+
+    workers = config.workers if args.workers is None else args.workers
+    threads = config.threads if args.threads is None else args.threads
+    try:
+        check_counts(workers, threads)
+    except ValueError as exc:
+        raise CommandError(f"serve: --{exc}") from None
     from .admin_state import open_admin
 
     allowed_host, message = serve_guard(open_admin(config), args.host)
@@ -375,9 +383,13 @@ def cmd_serve(args, config: Config) -> int:
         raise CommandError(message)
     if message:
         _err(message)
+    if workers > 1:
+        # A fresh gunicorn master: each worker builds its own app (nothing opened here is inherited).
+        print(f"factcheck is running at http://{args.host}:{args.port}/ ({workers} processes of {threads} threads)")
+        exec_gunicorn(args.host, args.port, workers, threads)
     app = create_app()
     print(f"factcheck is running at http://{args.host}:{args.port}/")
-    serve_app(app, args.host, args.port)
+    serve_app(app, args.host, args.port, threads)
     return EXIT_OK
 
 
@@ -494,6 +506,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--workers", type=int, default=None,
+                       help="processes serving requests (default FACTCHECK_WORKERS, 1): 1 is waitress in this "
+                            "process, more is gunicorn (gthread workers); rate limits are shared between them only "
+                            "through FACTCHECK_REDIS_URL")
+    serve.add_argument("--threads", type=int, default=None,
+                       help="request threads per process (default FACTCHECK_THREADS, 8)")
     serve.set_defaults(handler=cmd_serve)
 
     keys = commands.add_parser("keys", help="API keys: create --name N --role R | list | revoke ID")

@@ -14,20 +14,23 @@ FILE_MODE = 0o600
 
 
 def _private_file(db_path: str) -> None:
-    """Create the file 0600 if missing; take group and other permissions off an existing one."""
+    """Create the file 0600 if missing; take group and other permissions off an existing one.
+
+    An existing file is changed by its path, never opened here: closing any descriptor of a SQLite file drops every
+    lock this process holds on it (POSIX locks), so another thread's open transaction would lose its lock and
+    another process (a second server worker, the CLI) could write at the same time ("disk I/O error", corruption).
+    """
     try:
-        fd = os.open(db_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-    except PermissionError:
-        return  # not ours to create (sqlite3.connect will say why)
+        os.close(os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        return
+    except (FileExistsError, PermissionError):  # there already, or not ours to create (sqlite3 will say why)
+        pass
     try:
-        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        mode = stat.S_IMODE(os.stat(db_path).st_mode)
         if mode & 0o077:
-            try:
-                os.fchmod(fd, mode & 0o700)
-            except PermissionError:  # someone else's file: leave it as it is
-                pass
-    finally:
-        os.close(fd)
+            os.chmod(db_path, mode & 0o700)
+    except OSError:  # someone else's file, or gone: leave it to sqlite3.connect
+        pass
 
 
 def connect(db_path: str, *schema: str) -> sqlite3.Connection:

@@ -131,6 +131,15 @@ class Config:
     # read-only JSON routes (/timeline.json, the API's GET routes for checks, sources, timelines, ClaimReview);
     # "*" allows any. Never the pages with sessions or any write route.
     cors_origins: str = ""
+    # FACTCHECK_REDIS_URL: a Redis server (redis://host:6379/0, rediss://..., unix:///path.sock) holding the rate-limit
+    # counters (the API's per-key limit, the web log-in throttle), so that every worker process and every app
+    # server using it counts together; unset: the counters are in memory, per process
+    redis_url: str | None = None
+    # FACTCHECK_WORKERS: processes serving requests (`python app.py`; the default of `serve --workers`): 1 is one
+    # waitress process, more is gunicorn with that many processes of FACTCHECK_THREADS threads each
+    workers: int = 1
+    # FACTCHECK_THREADS: request threads per serving process (waitress, or each gunicorn worker)
+    threads: int = 8
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -160,6 +169,9 @@ class Config:
             publisher_url=os.environ.get("FACTCHECK_PUBLISHER_URL") or None,
             publisher_logo=os.environ.get("FACTCHECK_PUBLISHER_LOGO") or None,
             cors_origins=os.environ.get("FACTCHECK_CORS_ORIGINS") or "",
+            redis_url=os.environ.get("FACTCHECK_REDIS_URL") or None,
+            workers=_int("FACTCHECK_WORKERS", 1),
+            threads=_int("FACTCHECK_THREADS", 8),
         )
 
     def allowed_origins(self) -> frozenset[str]:

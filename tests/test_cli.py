@@ -290,9 +290,29 @@ def test_serve_runs_create_app(env_store, monkeypatch):
     app = object()
 
     monkeypatch.setattr(factcheck, "create_app", lambda config=None: app, raising=False)
-    monkeypatch.setattr(factcheck, "serve_app", lambda served, host, port: ran.append((served, host, port)))
+    monkeypatch.setattr(factcheck, "serve_app",
+                        lambda served, host, port, threads: ran.append((served, host, port, threads)))
     assert main(["serve", "--port", "5123"]) == 0
-    assert ran == [(app, "127.0.0.1", 5123)]
+    assert main(["serve", "--port", "5124", "--threads", "3"]) == 0
+    assert ran == [(app, "127.0.0.1", 5123, 8), (app, "127.0.0.1", 5124, 3)]
+
+
+def test_serve_with_workers_hands_over_to_gunicorn(env_store, monkeypatch):
+    import factcheck
+    import factcheck.serving
+
+    class Exec(Exception):
+        pass
+
+    def fake_exec(host, port, workers, threads):  # the real one replaces the process and never returns
+        raise Exec((host, port, workers, threads))
+
+    monkeypatch.setattr(factcheck.serving, "exec_gunicorn", fake_exec)
+    monkeypatch.setattr(factcheck, "create_app", lambda config=None: pytest.fail("no app in gunicorn's master"),
+                        raising=False)
+    with pytest.raises(Exec) as handed:
+        main(["serve", "--port", "5125", "--workers", "3", "--threads", "2"])
+    assert handed.value.args[0] == ("127.0.0.1", 5125, 3, 2)
 
 
 def test_indexes_missing_module_and_status(env_store, monkeypatch, capsys):

@@ -47,7 +47,8 @@ def init_app(app) -> None:
     app.register_blueprint(docs)
 
     rate = parse_rate(settings.rate_limit)
-    app.extensions["factcheck_rate_limiter"] = RateLimiter(*rate) if rate else None
+    app.extensions["factcheck_rate_limiter"] = (RateLimiter(*rate, app.extensions["factcheck_counters"])
+                                                if rate else None)
     dispatcher = Dispatcher(settings, app.extensions["factcheck_admin"])
     app.extensions["factcheck_webhooks"] = dispatcher
     weakref.finalize(app, dispatcher.stop, 1.0)

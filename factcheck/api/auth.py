@@ -9,16 +9,13 @@ does not count as loopback. `python app.py` and `serve` also refuse to listen el
 from __future__ import annotations
 
 import functools
-import math
 import re
-import threading
-import time
 from dataclasses import dataclass
 from typing import Optional
 
 from flask import current_app, g, request
 
-from .. import jsonsafe, keys
+from .. import jsonsafe, keys, ratelimit
 from ..roles import allowed
 from .shared import problem
 
@@ -56,30 +53,23 @@ def parse_rate(text: str) -> Optional[tuple[int, float]]:
 
 
 class RateLimiter:
-    """Token buckets in memory, one per caller: `capacity` requests at once, refilled at capacity/period per s.
+    """`capacity` requests per caller in any `period` seconds (a moving window), counted in `storage`.
 
-    In memory, so per process: with several worker processes each enforces the limit on its own.
+    With memory storage the count is per process; with Redis (FACTCHECK_REDIS_URL) every process sharing it counts
+    together, so N workers still allow `capacity` requests per caller, not N times that.
     """
 
-    def __init__(self, capacity: int, period: float):
-        self.capacity = capacity
-        self.rate = capacity / period
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+    NAMESPACE = "factcheck-api"
+
+    def __init__(self, capacity: int, period: float, storage):
+        self.item = ratelimit.per_period(capacity, period)
+        self._window = ratelimit.Window(storage)
 
     def take(self, who: str) -> Optional[int]:
-        """None when the request may go ahead, else the seconds to wait (Retry-After)."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(who, (float(self.capacity), now))
-            tokens = min(float(self.capacity), tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[who] = (tokens - 1, now)
-                return None
-            self._buckets[who] = (tokens, now)
-            if len(self._buckets) > 100_000:  # forget full buckets so memory stays bounded
-                self._buckets = {k: v for k, v in self._buckets.items() if v[0] < self.capacity}
-            return max(1, math.ceil((1 - tokens) / self.rate))
+        """None when the request may go ahead (and it is counted), else the seconds to wait (Retry-After)."""
+        if self._window.hit(self.item, self.NAMESPACE, who):
+            return None
+        return self._window.wait(self.item, self.NAMESPACE, who)
 
 
 def _unauthorized(detail: str, error: str):

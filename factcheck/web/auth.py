@@ -8,16 +8,15 @@ no session. Failed log-ins are throttled per account name and per client address
 from __future__ import annotations
 
 import hmac
-import math
 import secrets
-import time
 from functools import wraps
 from typing import Optional
 
 from flask import current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 
-from .. import users
+from .. import ratelimit, users
+from ..config import Config
 from .shared import bp, error_page
 
 CSRF_FIELD = "csrf_token"
@@ -46,13 +45,14 @@ class WebSessionInterface(SecureCookieSessionInterface):
 class LoginThrottle:
     """Failed log-ins counted in moving windows (the `limits` library), per account name and per address.
 
-    In memory, so per process (like the API's rate limit). Only failures count; while either count is full,
-    every log-in for that account or from that address is refused, the right password included, so that
-    guessing cannot go on. The wait is as long as the fullest window needs.
+    Counted in `storage`: in memory, so per process, unless FACTCHECK_REDIS_URL names a Redis that every process
+    shares (like the API's rate limit). Only failures count; while either count is full, every log-in for that
+    account or from that address is refused, the right password included, so that guessing cannot go on. The
+    wait is as long as the fullest window needs.
     """
 
-    def __init__(self, per_account: str, per_address: str):
-        from limits import parse_many, storage, strategies
+    def __init__(self, per_account: str, per_address: str, storage=None):
+        from limits import parse_many
 
         def parsed(text: str, name: str):
             text = (text or "").strip().lower()
@@ -66,7 +66,7 @@ class LoginThrottle:
 
         self.limits = {"account": parsed(per_account, "FACTCHECK_LOGIN_LIMIT_ACCOUNT"),
                        "address": parsed(per_address, "FACTCHECK_LOGIN_LIMIT_ADDRESS")}
-        self.window = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self.window = ratelimit.Window(storage if storage is not None else ratelimit.open_storage(Config()))
 
     def _keys(self, username: str, address: str):
         yield "account", username.strip().lower()[:200]
@@ -77,9 +77,8 @@ class LoginThrottle:
         longest, which = 0, None
         for kind, key in self._keys(username, address):
             for item in self.limits[kind]:
-                if not self.window.test(item, kind, key):
-                    reset_at = self.window.get_window_stats(item, kind, key).reset_time
-                    seconds = max(1, math.ceil(reset_at - time.time()))
+                if not self.window.test(item, f"factcheck-login-{kind}", key):
+                    seconds = self.window.wait(item, f"factcheck-login-{kind}", key)
                     if seconds > longest:
                         longest, which = seconds, kind
         return longest, which
@@ -87,7 +86,7 @@ class LoginThrottle:
     def failed(self, username: str, address: str) -> None:
         for kind, key in self._keys(username, address):
             for item in self.limits[kind]:
-                self.window.hit(item, kind, key)
+                self.window.hit(item, f"factcheck-login-{kind}", key)
 
 
 @bp.record_once
@@ -96,8 +95,8 @@ def _setup(state) -> None:
     app.session_interface = WebSessionInterface()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     config = app.extensions["factcheck_config"]
-    app.extensions["factcheck_login_throttle"] = LoginThrottle(config.login_limit_account,
-                                                               config.login_limit_address)
+    app.extensions["factcheck_login_throttle"] = LoginThrottle(
+        config.login_limit_account, config.login_limit_address, app.extensions["factcheck_counters"])
 
 
 def admin_db():
