@@ -4,7 +4,8 @@ Flow: readers (`iter_path`, `iter_url`) yield `RawItem`s (a raw record or the re
 its origin "file.jsonl:12"); `validate_record` turns a raw record into a `Source`; `ingest_records` /
 `ingest_paths` extract passages and store them (`save_source`: a new source, or a new version of one whose
 content changed). Everything streams: a JSONL file is read a line at a time, so memory stays bounded by the
-largest single record. URLs are fetched by factcheck.fetch.
+largest single record. URLs are fetched by factcheck.fetch. With `workers` > 1 (`ingest --workers N`) the
+extraction runs in worker processes (factcheck.ingest_pool); everything else stays in this process.
 
 Encoding policy: files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured). There is no silent
 cp1252/Latin-1 fallback, because it would store mojibake without anyone noticing; a file that is not valid
