@@ -16,6 +16,8 @@
    fresh SQLite file / a fresh Elasticsearch index prefix (refresh off, as the CLI ingests), documents/s, for
    each --workers count (1 = in this process; N = N extraction processes, started by each run, as the CLI
    does), the counts alternating within each of the --repeat rounds so that they share the machine's load.
+   Two rates per run: whole run (start included: the workers load their models per run) and steady (the
+   documents after the first batch, timed from when the first batch was stored). Needs --docs > 16.
 
 Elasticsearch: ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; random index prefixes, deleted
 at the end. The figures depend on other load on the machine: compare runs made side by side.
@@ -34,7 +36,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from factcheck.config import Config  # noqa: E402
-from factcheck.ingest import RECORD_FIELDS, ingest_records  # noqa: E402
+from factcheck.ingest import INGEST_BATCH, RECORD_FIELDS, ingest_records  # noqa: E402
 
 DEFAULT_DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 
@@ -167,6 +169,7 @@ def spacy_phase(docs: list[dict], repeat: int) -> dict:
 
 def ingest_phase(kind: str, docs: list[dict], n_docs: int, repeat: int, worker_counts: list[int]) -> dict:
     rates: dict[int, list[float]] = {workers: [] for workers in worker_counts}
+    steady: dict[int, list[float]] = {workers: [] for workers in worker_counts}
     workdir = tempfile.mkdtemp(prefix="bench-ingest-")
     try:
         for run in range(repeat):
@@ -174,15 +177,22 @@ def ingest_phase(kind: str, docs: list[dict], n_docs: int, repeat: int, worker_c
             for workers in order:
                 store = open_store(kind, workdir)
                 try:
+                    stored_at: list[float] = []
                     started = time.perf_counter()
                     report = ingest_records(store, copies(docs, n_docs, f"r{run}w{workers}c"), Config(),
-                                            workers=workers)
+                                            workers=workers,
+                                            progress=lambda item, outcome: stored_at.append(time.perf_counter()))
                     elapsed = time.perf_counter() - started
+                    # steady state: the documents after the first batch, from when the first batch was stored
+                    # (leaves out the start: loading the models, in this process once, in the workers per run)
+                    first = stored_at[INGEST_BATCH - 1]
+                    steady[workers].append((len(stored_at) - INGEST_BATCH) / (stored_at[-1] - first))
                     if report.failed or report.added != n_docs:
                         print(f"  {kind}: {report.summary()} {report.errors[:2]}", file=sys.stderr)
                     rates[workers].append(report.added / elapsed)
                     print(f"  {kind} run {run + 1}, --workers {workers}: {report.added} docs in {elapsed:.1f} s, "
-                          f"{report.added / elapsed:.2f} docs/s; load {os.getloadavg()[0]:.1f}",
+                          f"{report.added / elapsed:.2f} docs/s, steady {steady[workers][-1]:.2f} docs/s; "
+                          f"load {os.getloadavg()[0]:.1f}",
                           file=sys.stderr, flush=True)
                 finally:
                     drop(store, kind)
@@ -192,7 +202,10 @@ def ingest_phase(kind: str, docs: list[dict], n_docs: int, repeat: int, worker_c
     for workers, values in rates.items():
         result[f"workers_{workers}"] = {"runs_docs_per_s": [round(v, 2) for v in values],
                                         "median_docs_per_s": round(sorted(values)[len(values) // 2], 2),
-                                        "best_docs_per_s": round(max(values), 2)}
+                                        "best_docs_per_s": round(max(values), 2),
+                                        "steady_runs_docs_per_s": [round(v, 2) for v in steady[workers]],
+                                        "steady_median_docs_per_s": round(sorted(steady[workers])[len(values) // 2],
+                                                                          2)}
     return result
 
 
