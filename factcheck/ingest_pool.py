@@ -6,20 +6,24 @@ Workers are started with 'forkserver' (else 'spawn'), never plain 'fork': the pa
 hold an Elasticsearch client, and forking a process that runs threads (or has created an ONNX session) can
 deadlock the child. Each worker loads spaCy and the encoder once, in the pool initializer, with the encoder's
 intra-op threads set so that workers x threads <= cores. Workers ignore Ctrl-C: the parent decides what happens
-(it stops them). A worker that dies (killed, out of memory) breaks the pool: the batches it had are reported as
-failed, a new pool is started and ingest goes on; a pool that keeps dying stops the ingest.
+(it stops them); a worker whose parent is gone (kill -9) ends itself within a second. A worker that dies (killed,
+out of memory) breaks the pool: the batches then in it are reported as failed, a new pool is started and ingest
+goes on; a pool that keeps dying stops the ingest.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Optional
 
 WORKER_LOST = ("extraction failed: an extraction worker process ended unexpectedly; not stored (re-run the "
                "ingest to store it)")
+PARENT_CHECK_SECONDS = 1.0
 MAX_BROKEN_POOLS = 3  # pools in a row that died before finishing a batch: something kills every worker
 
 
@@ -35,10 +39,36 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_worker(environ: dict[str, str], encoder_threads: int) -> None:
+def _alive(pid: int) -> bool:
+    """True while process `pid` runs (a zombie, killed and not yet reaped, counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """End this worker when the ingesting process is gone (kill -9, a crash): the worker's parent is the fork
+    server, and it would otherwise wait on the task queue for ever, holding its models in memory."""
+    while _alive(parent_pid):
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
+
+
+def _start_worker(environ: dict[str, str], encoder_threads: int, parent_pid: int) -> None:
     """Pool initializer: the parent's FACTCHECK_* settings (as they are now, not when the fork server started),
     encoder threads for this share of the cores, and the models loaded once for every batch to come."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="watch-parent", daemon=True).start()
     for name in [name for name in os.environ if name.startswith("FACTCHECK_")]:
         del os.environ[name]
     os.environ.update(environ)
@@ -76,7 +106,7 @@ class ExtractionPool:
         if self.executor is None:
             environ = {name: value for name, value in os.environ.items() if name.startswith("FACTCHECK_")}
             self.executor = ProcessPoolExecutor(self.workers, mp_context=self.context, initializer=_start_worker,
-                                                initargs=(environ, self.encoder_threads))
+                                                initargs=(environ, self.encoder_threads, os.getpid()))
         return self.executor
 
     def submit(self, sources: list) -> Future:

@@ -316,3 +316,16 @@ def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap
     assert again.returncode == 0
     assert again.stdout.startswith(f"added {failed}, updated 0, unchanged {added}, failed 0")
     assert sqlite_content(db) == reference
+
+
+def test_workers_end_when_the_ingest_is_killed(tmp_path, demo_reference):
+    data, reference = demo_reference
+    db = tmp_path / "fc.db"
+    process = start_ingest(db, data)
+    wait_for(lambda: stored_count(db) > 0 or process.poll() is not None, "the first stored batch")
+    below = descendants(process.pid)
+    process.kill()  # kill -9: no clean-up runs in the ingesting process
+    process.communicate(timeout=60)
+    assert len(below) >= 3  # the fork server and two workers (and a resource tracker)
+    wait_for(lambda: not any(alive(pid) for pid in below), "the workers to notice and end", timeout=30)
+    assert 0 < len(whole_sources(db, reference)) < 40
