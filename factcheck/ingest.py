@@ -685,8 +685,6 @@ def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, prog
     batch: list[RawItem] = []
 
     def flush() -> None:
-        from .ingest_pool import PoolFailed
-
         if batch:
             if stopping():  # read already, so reported, but not looked up or extracted
                 reason = halted.get("reason", "not stored: the store became unavailable")
@@ -700,7 +698,7 @@ def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, prog
                 if todo:
                     try:
                         future = pool.submit([source for _, source, _ in todo])
-                    except PoolFailed as exc:
+                    except pool.failed as exc:  # the workers keep dying: stop, as when the store goes away
                         halted["reason"] = f"not stored: {exc}"
                         report.stopped = str(exc)
                 pending.append((raws, jobs, todo, future))

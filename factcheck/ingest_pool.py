@@ -101,6 +101,7 @@ class ExtractionPool:
         self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.executor: Optional[ProcessPoolExecutor] = None
         self.broken_in_a_row = 0
+        self.failed = PoolFailed  # what `submit` raises when the workers keep dying
 
     def _executor(self) -> ProcessPoolExecutor:
         if self.executor is None:
