@@ -329,3 +329,43 @@ def test_workers_end_when_the_ingest_is_killed(tmp_path, demo_reference):
     assert len(below) >= 3  # the fork server and two workers (and a resource tracker)
     wait_for(lambda: not any(alive(pid) for pid in below), "the workers to notice and end", timeout=30)
     assert 0 < len(whole_sources(db, reference)) < 40
+
+
+def test_workers_that_keep_dying_stop_the_ingest_with_the_reason(tmp_path):
+    """Every worker is killed as it starts: each batch in the pool is reported, new pools are tried, and after
+    MAX_BROKEN_POOLS in a row the ingest stops as it does when the store goes away (nothing stored)."""
+    import threading
+
+    from factcheck.ingest_pool import MAX_BROKEN_POOLS, WORKER_LOST
+
+    data = write_jsonl(tmp_path / "batch.jsonl", short_records(16 * 14))
+    store = SqliteStore(str(tmp_path / "fc.db"))
+    done = threading.Event()
+
+    def kill_workers() -> None:  # the workers are the children of this process's fork server
+        while not done.is_set():
+            below = descendants(os.getpid())
+            for pid in below:
+                if parent_of(pid) in below:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_workers, daemon=True)
+    killer.start()
+    try:
+        report = ingest_paths(store, [str(data)], Config(), workers=2)
+    finally:
+        done.set()
+        killer.join()
+    try:
+        assert report.added == 0 and store.stats()["sources"] == 0
+        assert report.stopped == (f"the extraction workers ended unexpectedly {MAX_BROKEN_POOLS} times in a row "
+                                  "without finishing a batch")
+        reasons = {error["reason"] for error in report.errors}
+        assert reasons == {WORKER_LOST, f"not stored: {report.stopped}"}
+        assert report.not_attempted and report.not_attempted[0].startswith("everything after ")
+    finally:
+        store.close()
