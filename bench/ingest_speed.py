@@ -17,7 +17,8 @@
    each --workers count (1 = in this process; N = N extraction processes, started by each run, as the CLI
    does), the counts alternating within each of the --repeat rounds so that they share the machine's load.
    Two rates per run: whole run (start included: the workers load their models per run) and steady (the
-   documents after the first batch, timed from when the first batch was stored). Needs --docs > 16.
+   documents after the first batch, timed from when the first batch was stored; with N > 1 this overstates the
+   rate, since other workers extracted later batches while the first was being made). Needs --docs > 16.
 
 Elasticsearch: ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; random index prefixes, deleted
 at the end. The figures depend on other load on the machine: compare runs made side by side.
