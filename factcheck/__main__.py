@@ -68,8 +68,11 @@ def cmd_ingest(args, config: Config) -> int:
         def progress(item: str, outcome: str) -> None:
             bar.update(1)
             bar.set_postfix_str(item[-40:], refresh=False)
+    from .ingest_pool import available_cores
+
+    workers = args.workers if args.workers is not None else available_cores()
     try:
-        report = ingest_paths(store, args.inputs, config, progress=progress)
+        report = ingest_paths(store, args.inputs, config, progress=progress, workers=workers)
     finally:
         if bar is not None:
             bar.close()
@@ -82,7 +85,8 @@ def cmd_ingest(args, config: Config) -> int:
     if report.stopped:
         _err(f"stopped early: {report.stopped}")
         _err("not attempted: " + "; ".join(report.not_attempted))
-        _err("re-run the same command when the store is back: stored items are skipped, so it fills the gap")
+        _err("re-run the same command once the cause is fixed (e.g. the store is back): stored items are "
+             "skipped, so it fills the gap")
         return EXIT_FAILED
     if report.failed and not (report.added or report.unchanged):
         return EXIT_FAILED
@@ -466,6 +470,16 @@ def cmd_users(args, config: Config) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m factcheck", description="Claim fact-checking service.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -473,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="ingest files, directories and http(s) URLs")
     ingest.add_argument("inputs", nargs="+", metavar="PATH|URL",
                         help=".json, .jsonl, .txt, .html files, directories of them, or http(s) URLs")
+    ingest.add_argument("--workers", type=_positive_int, metavar="N",
+                        help="processes that extract sources while this one stores them (default: the cores this "
+                             "process may use; 1 extracts in this process)")
     ingest.set_defaults(handler=cmd_ingest)
 
     check = commands.add_parser("check", help="check a claim (or a JSONL file of claims)")

@@ -4,7 +4,8 @@ Flow: readers (`iter_path`, `iter_url`) yield `RawItem`s (a raw record or the re
 its origin "file.jsonl:12"); `validate_record` turns a raw record into a `Source`; `ingest_records` /
 `ingest_paths` extract passages and store them (`save_source`: a new source, or a new version of one whose
 content changed). Everything streams: a JSONL file is read a line at a time, so memory stays bounded by the
-largest single record. URLs are fetched by factcheck.fetch.
+largest single record. URLs are fetched by factcheck.fetch. With `workers` > 1 (`ingest --workers N`) the
+extraction runs in worker processes (factcheck.ingest_pool); everything else stays in this process.
 
 Encoding policy: files must be UTF-8 (a UTF-8 or UTF-16 byte-order mark is honoured). There is no silent
 cp1252/Latin-1 fallback, because it would store mojibake without anyone noticing; a file that is not valid
@@ -16,11 +17,12 @@ from __future__ import annotations
 import codecs
 import hashlib
 import json
+import os
 import queue
 import threading
-import os
 import re
 import unicodedata
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -565,11 +567,9 @@ class _Writer:
         self.thread.join()
 
 
-def _prepare_batch(store, raws: list[RawItem], config: Config, writer: _Writer) -> list[tuple]:
-    """Validate a batch of raw items, look their ids up in one go, extract the new and changed ones together
-    (one encoder call) and return the writer's jobs, in order."""
-    from . import extract
-
+def _lookup_batch(store, raws: list[RawItem], config: Config, writer: _Writer) -> tuple[list, list]:
+    """Validate a batch of raw items and look their ids up in one go: the writer's jobs decided so far (None
+    where a source is to be extracted) and what is to be extracted, [(position, source, stored head)]."""
     jobs: list = [None] * len(raws)
     valid: list[tuple[int, Source]] = []
     for position, raw in enumerate(raws):
@@ -587,11 +587,11 @@ def _prepare_batch(store, raws: list[RawItem], config: Config, writer: _Writer) 
             jobs[position] = (raws[position].item, None, None, None,
                               ("unavailable", f"store unavailable: {exc}") if number == 0 else
                               ("failed", "not stored: the store became unavailable"))
-        return jobs
+        return jobs, []
     except StoreError as exc:
         for position, _source in valid:
             jobs[position] = (raws[position].item, None, None, None, ("failed", f"store error: {exc}"))
-        return jobs
+        return jobs, []
     todo: list[tuple[int, Source, Optional[Source]]] = []
     for position, source in valid:
         stored = heads.get(source.id)
@@ -599,26 +599,52 @@ def _prepare_batch(store, raws: list[RawItem], config: Config, writer: _Writer) 
             jobs[position] = (raws[position].item, None, None, None, ("unchanged", None))
         else:  # new, or different content under a stored id: a new version
             todo.append((position, source, stored))
-    extracted = extract.extract_sources([source for _, source, _ in todo]) if todo else []
-    for (position, source, stored), result in zip(todo, extracted):
-        if result.error is not None:  # an extractor bug must not sink the batch; report it on the item
-            jobs[position] = (raws[position].item, None, None, None,
-                              ("failed", f"extraction failed: {result.error}"))
+    return jobs, todo
+
+
+def _finish_batch(raws: list[RawItem], jobs: list, todo: list, extracted: Optional[list],
+                  failure: Optional[str] = None) -> list[tuple]:
+    """The writer's jobs, in order, once the batch's sources are extracted (`extracted`, one per `todo` entry),
+    or with every source to be extracted failed for `failure` (its extraction was lost)."""
+    for number, (position, source, stored) in enumerate(todo):
+        result = extracted[number] if extracted is not None else None
+        if result is None or result.error is not None:  # an extractor bug must not sink the batch
+            reason = failure if result is None else f"extraction failed: {result.error}"
+            jobs[position] = (raws[position].item, None, None, None, ("failed", reason))
             continue
         source.title_vector = result.title_vector
         jobs[position] = (raws[position].item, source, result.passages, stored, ())
     return jobs
 
 
+def _prepare_batch(store, raws: list[RawItem], config: Config, writer: _Writer) -> list[tuple]:
+    """Validate a batch of raw items, look their ids up in one go, extract the new and changed ones together
+    (one encoder call) in this process and return the writer's jobs, in order."""
+    from . import extract
+
+    jobs, todo = _lookup_batch(store, raws, config, writer)
+    extracted = extract.extract_sources([source for _, source, _ in todo]) if todo else []
+    return _finish_batch(raws, jobs, todo, extracted)
+
+
 def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, progress: Optional[Progress] = None,
-                 remaining: Optional[Callable[[], list[str]]] = None) -> IngestReport:
+                 remaining: Optional[Callable[[], list[str]]] = None, workers: int = 1) -> IngestReport:
     """Validate, extract and store each item; stop at the first StoreUnavailable (re-running fills the gap).
 
     Items are taken INGEST_BATCH at a time (and at each END_OF_INPUT): their ids are looked up together, they are
     extracted together (one encoder call) and stored together, while a writer thread stores the previous batch
-    (at most WRITE_AHEAD batches waiting)."""
+    (at most WRITE_AHEAD batches waiting). With `workers` > 1 the extraction runs in that many worker processes
+    (factcheck.ingest_pool), at most workers + 1 batches at a time; lookups, writes, outcomes and progress stay
+    in this process and in input order, so the report is the same as with one."""
     report = IngestReport()
     writer = _Writer(store)
+    pool = None
+    if workers > 1:
+        from .ingest_pool import ExtractionPool
+
+        pool = ExtractionPool(workers)
+    pending: "deque[tuple]" = deque()  # (raws, jobs, todo, future) of batches in the pool, in input order
+    halted: dict[str, str] = {}  # why the pool cannot go on
 
     def collect() -> None:
         while True:
@@ -638,39 +664,74 @@ def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, prog
             if progress:
                 progress(item, outcome if outcome in ("added", "updated", "unchanged") else "failed")
 
+    def stopping() -> bool:
+        return writer.unavailable.is_set() or bool(halted)
+
+    def drain(limit: int) -> None:
+        """Pass the pool's finished batches to the writer in order; wait while more than `limit` are out."""
+        while pending and (len(pending) > limit or pending[0][3] is None or pending[0][3].done()):
+            raws, jobs, todo, future = pending.popleft()
+            if future is None:  # nothing to extract, or the pool could not take it
+                extracted, failure = ([], None) if not todo else (None, halted["reason"])
+            elif stopping():
+                future.cancel()
+                extracted, failure = None, halted.get("reason", "not stored: the store became unavailable")
+            else:
+                extracted, failure = pool.result(future)
+            writer.put(_finish_batch(raws, jobs, todo, extracted, failure))
+            collect()
+
     last = None
     batch: list[RawItem] = []
 
     def flush() -> None:
         if batch:
-            if writer.unavailable.is_set():  # read already, so reported, but not looked up or extracted
-                writer.put([(raw.item, None, None, None, ("failed", "not stored: the store became unavailable"))
-                            for raw in batch])
-            else:
+            if stopping():  # read already, so reported, but not looked up or extracted
+                reason = halted.get("reason", "not stored: the store became unavailable")
+                writer.put([(raw.item, None, None, None, ("failed", reason)) for raw in batch])
+            elif pool is None:
                 writer.put(_prepare_batch(store, batch, config, writer))
+            else:
+                raws = list(batch)
+                jobs, todo = _lookup_batch(store, raws, config, writer)
+                future = None
+                if todo:
+                    try:
+                        future = pool.submit([source for _, source, _ in todo])
+                    except pool.failed as exc:  # the workers keep dying: stop, as when the store goes away
+                        halted["reason"] = f"not stored: {exc}"
+                        report.stopped = str(exc)
+                pending.append((raws, jobs, todo, future))
+                drain(pool.in_flight)
             batch.clear()
         collect()
 
+    finished = False
     try:
         for raw in items:
             if raw is END_OF_INPUT:  # store what this input gave before reading the next one
                 flush()
+                drain(0)
                 writer.wait()
                 collect()
-                if writer.unavailable.is_set():
+                if stopping():
                     break
                 continue
-            if writer.unavailable.is_set():
+            if stopping():
                 break
             last = raw.item
             batch.append(raw)
             if len(batch) >= INGEST_BATCH:
                 flush()
         flush()
+        drain(0)
+        finished = True
     finally:
+        if pool is not None:  # Ctrl-C or an error: stop the workers now, keep what is extracted and queued
+            pool.close(kill=not finished)
         writer.finish()
         collect()
-    if writer.unavailable.is_set():
+    if stopping():
         # Sources already extracted when the store went away are reported as failed ("not stored"); what
         # comes after the last item read was never looked at.
         report.not_attempted = ([f"everything after {last}"] if last else []) + (remaining() if remaining else [])
@@ -678,20 +739,22 @@ def ingest_items(store, items: Iterable[Optional[RawItem]], config: Config, prog
 
 
 def ingest_records(store, records: Iterable[dict], config: Config,
-                   progress: Optional[Progress] = None) -> IngestReport:
-    """Ingest raw record dicts (an iterable, consumed lazily); items are named by their id or position."""
+                   progress: Optional[Progress] = None, workers: int = 1) -> IngestReport:
+    """Ingest raw record dicts (an iterable, consumed lazily); items are named by their id or position.
+    `workers` > 1 extracts in that many processes (see ingest_items)."""
     def items() -> Iterator[RawItem]:
         for number, record in enumerate(records, start=1):
             given_id = record.get("id") if isinstance(record, dict) else None
             label = given_id if isinstance(given_id, str) and given_id else f"record {number}"
             yield RawItem(label, record=record)
 
-    return ingest_items(store, items(), config, progress)
+    return ingest_items(store, items(), config, progress, workers=workers)
 
 
 def ingest_paths(store, paths_or_urls: Iterable[str], config: Config,
-                 progress: Optional[Progress] = None) -> IngestReport:
-    """Ingest files, directories (their supported files, sorted) and http(s) URLs."""
+                 progress: Optional[Progress] = None, workers: int = 1) -> IngestReport:
+    """Ingest files, directories (their supported files, sorted) and http(s) URLs; `workers` > 1 extracts in
+    that many processes (see ingest_items)."""
     pending = [str(value) for value in paths_or_urls]
     position = {"next": 0}
 
@@ -702,7 +765,8 @@ def ingest_paths(store, paths_or_urls: Iterable[str], config: Config,
             yield from iter_input(value, config)
             yield END_OF_INPUT
 
-    return ingest_items(store, items(), config, progress, remaining=lambda: pending[position["next"]:])
+    return ingest_items(store, items(), config, progress, remaining=lambda: pending[position["next"]:],
+                        workers=workers)
 
 
 def ingest_url_source(store, url: str, config: Config) -> Source:
