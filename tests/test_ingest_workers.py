@@ -74,7 +74,7 @@ def elastic_content(store) -> dict:
     def documents(kind: str) -> list[dict]:
         hits = store.es.search(index=store.alias(kind), size=1000, sort=[{"id": "asc"}], query={"match_all": {}},
                                source=True)["hits"]["hits"]
-        return [{k: v for k, v in hit["_source"].items() if k != "ingested_at"} for hit in hits]
+        return [{k: v for k, v in hit["_source"].items() if k not in ("ingested_at", "write_id")} for hit in hits]  # write_id: per write
 
     return {"sources": documents("sources"), "passages": documents("passages")}
 
