@@ -236,16 +236,19 @@ def test_cli_workers_option_and_progress_on_a_terminal(tmp_path):
     assert counts and max(counts) >= 1  # the bar is drawn and counts stored items (redrawn at most every 0.1 s)
 
 
+ARTICLES = 120  # the whole demo corpus: 8 batches of 16 (with 40, the 3 batches in flight finished the run)
+
 @pytest.fixture(scope="module")
 def demo_reference(tmp_path_factory):
-    """40 demo articles (long enough for a run to be interrupted) and their store as one process makes it."""
+    """ARTICLES demo articles (long enough for a run to be interrupted: several times the batches two workers keep
+    in flight, so the run is not over once the first batch is stored) and their store as one process makes it."""
     folder = tmp_path_factory.mktemp("reference")
     data = folder / "articles.jsonl"
     with open(REPO / "factcheck" / "demo" / "wikinews.jsonl", encoding="utf-8") as handle:
-        data.write_text("".join(line for _, line in zip(range(40), handle)), encoding="utf-8")
+        data.write_text("".join(line for _, line in zip(range(ARTICLES), handle)), encoding="utf-8")
     db = folder / "reference.db"
     result = run_cli(db, "--workers", "1", data)
-    assert result.returncode == 0 and result.stdout.startswith("added 40,"), result.stderr
+    assert result.returncode == 0 and result.stdout.startswith(f"added {ARTICLES},"), result.stderr
     return data, sqlite_content(db)
 
 
@@ -281,14 +284,14 @@ def test_ctrl_c_stops_workers_and_leaves_only_whole_sources(tmp_path, demo_refer
     workers = descendants(process.pid)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err  # 40 articles take far longer than one batch of 16
+    assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert len(workers) >= 3  # the fork server and two workers (and a resource tracker)
     wait_for(lambda: not any(alive(pid) for pid in workers), "the worker processes to end", timeout=30)
     first = whole_sources(db, reference)
-    assert 0 < len(first) < 40
+    assert 0 < len(first) < ARTICLES
     again = run_cli(db, "--workers", "2", data)
-    assert again.stdout.startswith(f"added {40 - len(first)}, updated 0, unchanged {len(first)}, failed 0")
+    assert again.stdout.startswith(f"added {ARTICLES - len(first)}, updated 0, unchanged {len(first)}, failed 0")
     assert sqlite_content(db) == reference
 
 
@@ -309,7 +312,7 @@ def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap
     summary = re.match(r"added (\d+), updated 0, unchanged 0, failed (\d+)", out)
     assert summary, out
     added, failed = int(summary.group(1)), int(summary.group(2))
-    assert added + failed == 40 and failed >= 1
+    assert added + failed == ARTICLES and failed >= 1
     assert err.count("an extraction worker process ended unexpectedly") == failed
     assert len(whole_sources(db, reference)) == added
     again = run_cli(db, "--workers", "2", data)
@@ -328,7 +331,7 @@ def test_workers_end_when_the_ingest_is_killed(tmp_path, demo_reference):
     process.communicate(timeout=60)
     assert len(below) >= 3  # the fork server and two workers (and a resource tracker)
     wait_for(lambda: not any(alive(pid) for pid in below), "the workers to notice and end", timeout=30)
-    assert 0 < len(whole_sources(db, reference)) < 40
+    assert 0 < len(whole_sources(db, reference)) < ARTICLES
 
 
 def test_workers_that_keep_dying_stop_the_ingest_with_the_reason(tmp_path):
