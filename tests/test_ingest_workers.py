@@ -236,12 +236,11 @@ def test_cli_workers_option_and_progress_on_a_terminal(tmp_path):
     assert counts and max(counts) >= 1  # the bar is drawn and counts stored items (redrawn at most every 0.1 s)
 
 
-ARTICLES = 120  # the whole demo corpus: 8 batches of 16 (with 40, the 3 batches in flight finished the run)
+ARTICLES = 40
 
 @pytest.fixture(scope="module")
 def demo_reference(tmp_path_factory):
-    """ARTICLES demo articles (long enough for a run to be interrupted: several times the batches two workers keep
-    in flight, so the run is not over once the first batch is stored) and their store as one process makes it."""
+    """ARTICLES demo articles (long enough for a run to be interrupted) and their store as one process makes it."""
     folder = tmp_path_factory.mktemp("reference")
     data = folder / "articles.jsonl"
     with open(REPO / "factcheck" / "demo" / "wikinews.jsonl", encoding="utf-8") as handle:
@@ -252,10 +251,16 @@ def demo_reference(tmp_path_factory):
     return data, sqlite_content(db)
 
 
+def _interruptible() -> None:
+    """In the child: Ctrl-C (SIGINT) as a terminal delivers it. A suite started in the background by a
+    non-interactive shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_ingest(db: Path, data: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "factcheck", "ingest", "--workers", "2", str(data)],
                             env=cli_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, preexec_fn=_interruptible)
 
 
 def wait_for(condition, what: str, timeout: float = 300) -> None:
