@@ -263,6 +263,13 @@ def start_ingest(db: Path, data: Path) -> subprocess.Popen:
                             stdin=subprocess.DEVNULL, preexec_fn=_interruptible)
 
 
+def ingest_until_first_batch(db: Path, data: Path) -> subprocess.Popen:
+    """A two-worker ingest of `data` into `db`, running, once its first batch is stored (or it has ended)."""
+    process = start_ingest(db, data)
+    wait_for(lambda: stored_count(db) > 0 or process.poll() is not None, "the first stored batch")
+    return process
+
+
 def wait_for(condition, what: str, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -284,8 +291,7 @@ def whole_sources(db: Path, reference: dict) -> set[str]:
 def test_ctrl_c_stops_workers_and_leaves_only_whole_sources(tmp_path, demo_reference):
     data, reference = demo_reference
     db = tmp_path / "fc.db"
-    process = start_ingest(db, data)
-    wait_for(lambda: stored_count(db) > 0 or process.poll() is not None, "the first stored batch")
+    process = ingest_until_first_batch(db, data)
     workers = descendants(process.pid)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
@@ -303,15 +309,12 @@ def test_ctrl_c_stops_workers_and_leaves_only_whole_sources(tmp_path, demo_refer
 def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap(tmp_path, demo_reference):
     data, reference = demo_reference
     db = tmp_path / "fc.db"
-    process = start_ingest(db, data)
-    # the CLI's children are the fork server (and a resource tracker); the extraction workers are its children
-    def workers() -> list[int]:
-        below = descendants(process.pid)
-        return [pid for pid in below if parent_of(pid) in below]
-
     # once the first batch is stored, the others (up to workers + 1 batches) are in the pool
-    wait_for(lambda: stored_count(db) > 0 or process.poll() is not None, "the first stored batch")
-    os.kill(workers()[0], signal.SIGKILL)
+    process = ingest_until_first_batch(db, data)
+    # the CLI's children are the fork server (and a resource tracker); the extraction workers are its children
+    below = descendants(process.pid)
+    workers = [pid for pid in below if parent_of(pid) in below]
+    os.kill(workers[0], signal.SIGKILL)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 1, err
     summary = re.match(r"added (\d+), updated 0, unchanged 0, failed (\d+)", out)
@@ -329,8 +332,7 @@ def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap
 def test_workers_end_when_the_ingest_is_killed(tmp_path, demo_reference):
     data, reference = demo_reference
     db = tmp_path / "fc.db"
-    process = start_ingest(db, data)
-    wait_for(lambda: stored_count(db) > 0 or process.poll() is not None, "the first stored batch")
+    process = ingest_until_first_batch(db, data)
     below = descendants(process.pid)
     process.kill()  # kill -9: no clean-up runs in the ingesting process
     process.communicate(timeout=60)
