@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from math import floor, log10
 from typing import Optional
 
@@ -109,13 +110,20 @@ _HEDGE = re.compile(r"\b(about|around|nearly|almost|approximately|roughly|some|o
 def _significant_digits(number: Number) -> int:
     """Digits a figure is written to: "1.8 billion" 2, "450,000" 2 (round thousands read as rounded), but a small
     plain count is exact: "20" is 2 digits, so 24 does not round to it."""
-    digits = re.sub(r"\D", "", number.text.split("e")[0]) or "0"
+    return _digits_written(number.text, number.value)
+
+
+@lru_cache(maxsize=4096)
+def _digits_written(text: str, value: float) -> int:
+    # (A check compares every figure of the claim with every figure of ~50 sentences: computed once per figure.)
+    digits = re.sub(r"\D", "", text.split("e")[0]) or "0"
     digits = digits.lstrip("0") or "0"
-    if "." not in number.text and abs(number.value) >= 1000:
+    if "." not in text and abs(value) >= 1000:
         digits = digits.rstrip("0") or "0"
     return max(1, len(digits))
 
 
+@lru_cache(maxsize=4096)
 def _round_to(value: float, digits: int) -> float:
     """Half away from zero (Python's round() would take 25 to 20)."""
     if value == 0:
@@ -136,7 +144,12 @@ def numbers_agree(a: Number, b: Number, hedged: bool = False) -> bool:
 
 
 def is_hedged(text: str, number: Number) -> bool:
-    return bool(_HEDGE.search(text[max(0, number.start - 20):number.start]))
+    return _hedged_before(text[max(0, number.start - 20):number.start])
+
+
+@lru_cache(maxsize=4096)
+def _hedged_before(before: str) -> bool:
+    return bool(_HEDGE.search(before))
 
 
 # A figure given as a bound: "more than 400", "passed 200", "topped 8,000" (at least), "fewer than 100",
@@ -151,7 +164,11 @@ _UPPER = re.compile(r"\b(fewer than|less than|under|below|at most|up to|no more 
 
 def number_bound(text: str, number: Number) -> Optional[str]:
     """How the text gives a figure: ">" at least, "<" at most, ">~" / "<~" just over / just under, None exactly."""
-    before = text[max(0, number.start - 25):number.start]
+    return _bound_before(text[max(0, number.start - 25):number.start])
+
+
+@lru_cache(maxsize=4096)
+def _bound_before(before: str) -> Optional[str]:
     for pattern, bound in ((_NEAR_UPPER, "<~"), (_NEAR_LOWER, ">~"), (_UPPER, "<"), (_LOWER, ">")):
         if pattern.search(before):
             return bound
@@ -197,11 +214,16 @@ def _unit_root(unit: str) -> str:
 def number_label(text: str, number: Number) -> set[str]:
     """What a number counts, read from the words right after it up to the next number or clause break
     ("46 against" -> {against}; "49 MEPs voted against" -> {mep, vot, against})."""
-    tail = re.split(r"[,;:()]|\band\b|\bor\b|\d", text[number.end:number.end + 40], maxsplit=1)[0]
+    return set(_label_after(text[number.end:number.end + 40], number.unit))
+
+
+@lru_cache(maxsize=4096)
+def _label_after(after: str, unit: Optional[str]) -> frozenset:
+    tail = re.split(r"[,;:()]|\band\b|\bor\b|\d", after, maxsplit=1)[0]
     words = [w.lower() for w in _TOKEN.findall(tail) if w.lower() not in _LABEL_STOP][:2]
-    if number.unit:
-        words.append(number.unit.lower())
-    return {stem(w) for w in words}
+    if unit:
+        words.append(unit.lower())
+    return frozenset(stem(w) for w in words)
 
 
 def negation_of(text: str, shared: set[str]) -> Optional[str]:
@@ -390,15 +412,24 @@ def _reach(text: str, prefix: str, objects: set[str]) -> int:
     return best
 
 
+_ANTONYM_WORDS = frozenset(word for pair in ANTONYMS for word in pair)
+_ANTONYM_LENGTHS = sorted({len(word) for word in _ANTONYM_WORDS})
+
+
+def _antonym_prefixes(terms) -> set[str]:
+    """The words of ANTONYMS that some term starts with (a set lookup per term and length, not a scan per pair)."""
+    return {t[:n] for t in terms for n in _ANTONYM_LENGTHS if t[:n] in _ANTONYM_WORDS}
+
+
 def opposite_words(claim_terms: set[str], passage_terms: set[str], passage_text: str = "") -> Optional[tuple[str, str]]:
     """A pair of opposite words, the claim using one and the sentence the other for the same things
     ("applies to military systems" / "exempting systems used ... for military purposes")."""
+    in_claim, in_passage = _antonym_prefixes(claim_terms), _antonym_prefixes(passage_terms)
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
-            if not any(t.startswith(x) for t in claim_terms) or not any(t.startswith(y) for t in passage_terms) \
-                    or any(t.startswith(y) for t in claim_terms):
+            if x not in in_claim or y not in in_passage or y in in_claim:
                 continue
-            if not any(t.startswith(x) for t in passage_terms):
+            if x not in in_passage:
                 return x, y
             # Both words in the sentence: the opposite one must be the one that governs the claim's words.
             objects = {t for t in claim_terms if not t.startswith(x)}
