@@ -17,6 +17,7 @@ from ..models import Passage, Review, Source, Verdict
 from ..textutil import index_terms
 from .base import (MAX_MILLIS, MAX_OFFSET, MIN_MILLIS, TEXT_WINDOW, UNDATED_DAY, CheckHit, Hit, NotFound, Position,
                    StoreError, StoreUnavailable, VersionConflict, from_millis, pack_vector, unpack_vector)
+from .vectors import VectorTable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sources (
@@ -104,6 +105,15 @@ def _borrowing(method):
     return wrapper
 
 
+def _vector_rows(rows) -> tuple:
+    """(rowids, float32 matrix) of (rowid, packed vector) rows."""
+    import numpy as np
+
+    rowids = np.array([r[0] for r in rows], dtype=np.int64)
+    matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
+    return rowids, matrix
+
+
 def _day(value: Optional[str]) -> Optional[str]:
     return value[:10] if value else None
 
@@ -118,8 +128,8 @@ class SqliteStore:
             os.makedirs(parent, exist_ok=True)
         self._local = threading.local()
         self._vector_lock = threading.Lock()
-        self._vectors = None  # (max rowid, count, rowids, matrix) of the stored passage vectors
-        self._check_vectors = None  # (max rowid, count, rowids, matrix) of the stored claim vectors
+        self._vectors = None  # ((max rowid, its version), count, VectorTable) of the stored passage vectors
+        self._check_vectors = None  # (max rowid, count, VectorTable) of the stored claim vectors
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=8)
         with self._use() as conn:
             self._migrate(conn)
@@ -450,16 +460,11 @@ class SqliteStore:
 
     @_borrowing
     def nearest(self, vector, *, as_of=None, publisher=None, limit: int = 20) -> list[Hit]:
-        import numpy as np
-
-        rowids, matrix = self._vector_matrix()
-        if vector is None or not len(rowids) or limit <= 0:
+        if vector is None or limit <= 0:
             return []
-        similarity = matrix @ np.asarray(vector, dtype=np.float32)
-        wanted = min(len(rowids), int(limit) * (5 if as_of or publisher else 1))
-        top = np.argpartition(-similarity, wanted - 1)[:wanted]
-        top = top[np.argsort(-similarity[top], kind="stable")]
-        scored = [(int(rowids[i]), float(similarity[i])) for i in top]
+        scored = self._vector_matrix().top(vector, int(limit) * (5 if as_of or publisher else 1))
+        if not scored:
+            return []
         if as_of or publisher:
             filters, params = [], []
             if as_of:
@@ -475,7 +480,7 @@ class SqliteStore:
             scored = [item for item in scored if item[0] in allowed]
         return self._hits(scored[: int(limit)])
 
-    def _vector_matrix(self):
+    def _vector_matrix(self) -> VectorTable:
         """Every stored passage vector as one float32 matrix (rowids beside it), kept in memory and brought up to
         date from the rows added since (a whole reload when rows were removed). Whether rows changed is read from
         the largest rowid and the row count, two index lookups (counting the rows that have a vector would read
@@ -491,23 +496,19 @@ class SqliteStore:
         with self._vector_lock:
             cached = self._vectors
             if cached is not None and cached[0] == top and cached[1] == count:
-                return cached[2], cached[3]
+                return cached[2]
             if cached is not None and cached[0] is not None and top is not None and top[0] > cached[0][0] and \
                     self._row_version(conn, cached[0][0]) == cached[0][1]:
                 added = conn.execute("SELECT rowid, vector FROM passages WHERE rowid > ? ORDER BY rowid",
                                      (cached[0][0],)).fetchall()
                 if cached[1] + len(added) == count:
-                    added = [r for r in added if r[1] is not None]
-                    rowids = np.concatenate([cached[2], np.array([r[0] for r in added], dtype=np.int64)])
-                    matrix = np.vstack([cached[3]] + [unpack_vector(r[1])[None, :] for r in added]) \
-                        if added else cached[3]
-                    self._vectors = (top, count, rowids, matrix)
-                    return rowids, matrix
-            rows = conn.execute("SELECT rowid, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
-            rowids = np.array([r[0] for r in rows], dtype=np.int64)
-            matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
-            self._vectors = (top, count, rowids, matrix)
-            return rowids, matrix
+                    table = cached[2].extended(*_vector_rows([r for r in added if r[1] is not None]))
+                    self._vectors = (top, count, table)
+                    return table
+            table = VectorTable(*_vector_rows(conn.execute(
+                "SELECT rowid, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid").fetchall()))
+            self._vectors = (top, count, table)
+            return table
 
     @staticmethod
     def _row_version(conn: sqlite3.Connection, rowid: int) -> Optional[int]:
@@ -585,16 +586,9 @@ class SqliteStore:
 
     @_borrowing
     def nearest_checks(self, vector, *, limit: int = 20) -> list[CheckHit]:
-        import numpy as np
-
-        rowids, matrix = self._check_matrix()
-        if vector is None or not len(rowids) or limit <= 0:
+        if vector is None or limit <= 0:
             return []
-        similarity = matrix @ np.asarray(vector, dtype=np.float32)
-        wanted = min(len(rowids), int(limit))
-        top = np.argpartition(-similarity, wanted - 1)[:wanted]
-        top = top[np.argsort(-similarity[top], kind="stable")]
-        return self._check_hits([(int(rowids[i]), float(similarity[i])) for i in top])
+        return self._check_hits(self._check_matrix().top(vector, int(limit)))
 
     @_borrowing
     def search_checks(self, text: str, *, limit: int = 20) -> list[CheckHit]:
@@ -617,10 +611,8 @@ class SqliteStore:
                          unpack_vector(by_rowid[rowid]["vector"]))
                 for rowid, score in scored if rowid in by_rowid]
 
-    def _check_matrix(self):
+    def _check_matrix(self) -> VectorTable:
         """Every stored claim vector as one float32 matrix (rowids beside it), reloaded when checks changed."""
-        import numpy as np
-
         conn = self._conn()
         # two index lookups, not a read of every row (see _vector_matrix)
         top = conn.execute("SELECT MAX(rowid) FROM checks").fetchone()[0]
@@ -628,12 +620,11 @@ class SqliteStore:
         with self._vector_lock:
             cached = self._check_vectors
             if cached is not None and cached[0] == top and cached[1] == count:
-                return cached[2], cached[3]
-            rows = conn.execute("SELECT rowid, vector FROM checks WHERE vector IS NOT NULL ORDER BY rowid").fetchall()
-            rowids = np.array([r[0] for r in rows], dtype=np.int64)
-            matrix = np.vstack([unpack_vector(r[1]) for r in rows]) if rows else np.zeros((0, 384), dtype=np.float32)
-            self._check_vectors = (top, count, rowids, matrix)
-            return rowids, matrix
+                return cached[2]
+            table = VectorTable(*_vector_rows(conn.execute(
+                "SELECT rowid, vector FROM checks WHERE vector IS NOT NULL ORDER BY rowid").fetchall()))
+            self._check_vectors = (top, count, table)
+            return table
 
     @_borrowing
     def get_check(self, check_id: str) -> Optional[Verdict]:
