@@ -98,9 +98,11 @@ def _with_vectors(hits: list[Hit]) -> None:
 
 
 def read_candidates(store: Store, analysis: ClaimAnalysis, as_of: Optional[str] = None,
-                    limit: int = RETRIEVE) -> tuple[list[Comparison], bool]:
-    """Each retrieved passage compared with the claim; True when sentence vectors were available for it."""
-    claim_vectors = sentence_vectors([analysis.text])
+                    limit: int = RETRIEVE, claim_vectors=None) -> tuple[list[Comparison], bool]:
+    """Each retrieved passage compared with the claim; True when sentence vectors were available for it.
+    `claim_vectors`: the claim's vector (a 1-row matrix) when already computed."""
+    if claim_vectors is None:
+        claim_vectors = sentence_vectors([analysis.text])
     hits = retrieve(store, analysis, as_of, limit, claim_vectors[0] if claim_vectors is not None else None)
     if not hits:
         return [], False
@@ -296,7 +298,8 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
     as_of_day = parse_day(as_of, "as_of")
 
     analysis = analyse_claim(claim, claim_day)
-    comparisons, with_vectors = read_candidates(store, analysis, as_of_day)
+    claim_vectors = sentence_vectors([claim])
+    comparisons, with_vectors = read_candidates(store, analysis, as_of_day, claim_vectors=claim_vectors)
     model = checker_model(with_vectors)
     assessed = assess(comparisons, model)
     verdict, confidence, _ = decide(assessed, model)
@@ -308,7 +311,8 @@ def check_claim(store: Store, claim: str, claim_date=None, as_of=None) -> Verdic
     return Verdict(claim=claim, verdict=verdict, confidence=confidence, as_of=as_of_day, claim_date=claim_day,
                    dates=[d.public() | {"resolved": d.resolved, **({"note": d.note} if d.note else {})}
                           for d in analysis.dates],
-                   evidence=[_evidence(a, unresolved) for a in shown])
+                   evidence=[_evidence(a, unresolved) for a in shown],
+                   claim_vector=claim_vectors[0] if claim_vectors is not None else None)
 
 
 def _score(a: Assessed) -> float:
