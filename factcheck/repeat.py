@@ -19,6 +19,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -129,7 +130,10 @@ class ClaimReading:
     names: set
 
 
+@lru_cache(maxsize=4096)
 def read(text: str) -> ClaimReading:
+    """(Cached: every check reads the earlier checks it finds, mostly the same few claims; the reading is shared,
+    treat it as read-only.)"""
     return ClaimReading(_terms(text), _figures(text), bool(_NEGATION.search(text)), _names(text))
 
 
