@@ -75,7 +75,7 @@ def main() -> None:
     print(f"store {args.db}: {len(table):,} passage vectors ({table.matrix.nbytes / 1e6:.0f} MB floats, "
           f"{short.projected.nbytes / 1e6:.0f} MB projected, {built:.1f} s to build); {len(texts)} queries; limit "
           f"{args.limit}; shortlist "
-          f"{max(vectors_module.SHORTLIST, vectors_module.SHORTLIST_PER_HIT * args.limit):,} rows")
+          f"{max(vectors_module.SHORTLIST, vectors_module.SHORTLIST_PER_HIT * args.limit, len(table) // vectors_module.SHORTLIST_SHARE):,} rows")
 
     recalls = []
     for q in queries:

@@ -16,7 +16,8 @@ loads its models on its first check: --warmup seconds of the same load), and --c
 clients behind a load balancer would; --keepalive keeps one connection per client, which then stays with the
 worker that accepted it). Reported per run: checks/s (201 answers / wall seconds), p50/p95
 latency, errors, the server's CPU (user + system seconds of its process group, from /proc: cores used and CPU ms
-per check), and the load average (`uptime`) before it; per setting the median over the rounds. The checks the
+per check), the cores the Elasticsearch node used (when `scripts/elasticsearch` started it) and those of this
+script's client threads, and the load average (`uptime`) before it; per setting the median over the rounds. The checks the
 runs save are deleted after each run, so every run reads the same store content.
 """
 from __future__ import annotations
@@ -68,6 +69,26 @@ def group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def node_cpu_seconds() -> float:
+    """User + system CPU seconds of the Elasticsearch node `scripts/elasticsearch` started on the URL's port (its
+    pid file; 0 when there is none: a node started otherwise)."""
+    from urllib.parse import urlsplit
+
+    port = urlsplit(es_url().split(",")[0]).port or 9200
+    cache = os.path.join(os.environ.get("FACTCHECK_CACHE") or os.path.expanduser("~/.cache/factcheck"),
+                         "elasticsearch")
+    for base in filter(None, (os.environ.get("ES_RUN_BASE"), "/var/tmp/factcheck-elasticsearch", cache)):
+        try:
+            with open(os.path.join(base, f"node-{port}", "es.pid"), encoding="ascii") as handle:
+                pid = int(handle.read().strip())
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 class Server:
@@ -243,9 +264,13 @@ def main(argv=None) -> int:
                     warm = load(server.port, token, claims, args.clients, args.warmup, args.keepalive)
                     loadavg = load_average()
                     cpu_before = group_cpu_seconds(server.process.pid)
+                    node_before, clients_before = node_cpu_seconds(), sum(os.times()[:2])
                     result = load(server.port, token, claims, args.clients, args.seconds, args.keepalive)
                     cpu = group_cpu_seconds(server.process.pid) - cpu_before
+                    node, clients = node_cpu_seconds() - node_before, sum(os.times()[:2]) - clients_before
                     result["server_cores"] = round(cpu / result["seconds"], 2)
+                    result["node_cores"] = round(node / result["seconds"], 2) if node_before else None
+                    result["client_cores"] = round(clients / result["seconds"], 2)
                     result["server_cpu_ms_per_check"] = round(1000 * cpu / max(1, result["checks"]), 1)
                 finally:
                     server.stop()
@@ -253,15 +278,16 @@ def main(argv=None) -> int:
                 result.update({"round": round_number, "load_before": loadavg, "warmup_checks": warm["checks"]})
                 runs.setdefault(label, []).append(result)
                 log(f"round {round_number}, {label}: {result['checks_per_s']} checks/s, p50 {result['p50_ms']} ms, "
-                    f"p95 {result['p95_ms']} ms, server cores {result['server_cores']}, "
+                    f"p95 {result['p95_ms']} ms, server cores {result['server_cores']}, node cores {result['node_cores']}, "
+                    f"client cores {result['client_cores']}, "
                     f"{result['server_cpu_ms_per_check']} CPU ms/check, errors {result['errors']} {result['first_errors']} (load before: {loadavg})")
         summary = {label: {"median_checks_per_s": statistics.median(r["checks_per_s"] for r in results),
                            "runs": results} for label, results in runs.items()}
         base = summary["1 worker"]["median_checks_per_s"] if "1 worker" in summary else None
         print(f"\n{args.clients} clients, {args.threads} threads per process, {args.seconds:.0f} s per run, "
               f"{args.rounds} rounds, Elasticsearch {es_url()}, {report.added} documents\n")
-        print("| setting | checks/s per round | median | vs 1 worker | p50 / p95 ms (median round) | server cores "
-              "used (median round) | server CPU ms per check | errors | load before each round |")
+        print("| setting | checks/s per round | median | vs 1 worker | p50 / p95 ms (median round) | cores used: "
+              "server / node / clients (median round) | server CPU ms per check | errors | load before each round |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         for label, item in summary.items():
             results = item["runs"]
@@ -269,7 +295,8 @@ def main(argv=None) -> int:
             ratio = f"{item['median_checks_per_s'] / base:.2f}×" if base else "-"
             print(f"| {label} | {', '.join(str(r['checks_per_s']) for r in results)} | "
                   f"{item['median_checks_per_s']} | {ratio} | {middle['p50_ms']} / {middle['p95_ms']} | "
-                  f"{middle['server_cores']} | {middle['server_cpu_ms_per_check']} | {sum(r['errors'] for r in results)} | {'; '.join(r['load_before'] for r in results)} |")
+                  f"{middle['server_cores']} / {middle.get('node_cores')} / {middle.get('client_cores')} | "
+                  f"{middle['server_cpu_ms_per_check']} | {sum(r['errors'] for r in results)} | {'; '.join(r['load_before'] for r in results)} |")
         if args.json_out:
             with open(args.json_out, "w", encoding="utf-8") as handle:
                 json.dump({"clients": args.clients, "threads": args.threads, "seconds": args.seconds,

@@ -2,8 +2,9 @@
 
 Up to EXACT_ROWS rows every vector is compared. Beyond that, a shortlist comes first: every vector projected on the
 stored vectors' first PROJECTED_DIMENSIONS principal axes (fitted once on a sample of them when the table is built,
-a third of the floats to read), the SHORTLIST rows nearest in that projection (SHORTLIST_PER_HIT times the rows asked
-for when more), and only those compared exactly. `bench/nearest.py` measures the recall (in bench/RESULTS.md).
+a third of the floats to read), the rows nearest in that projection (SHORTLIST, or SHORTLIST_PER_HIT times the rows
+asked for, or one row in SHORTLIST_SHARE of the table, whichever is most: copies of one sentence take one place each
+in it), and only those compared exactly. `bench/nearest.py` measures the recall (in bench/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ EXACT_ROWS = 20_000
 PROJECTED_DIMENSIONS = 128
 SHORTLIST = 2_000
 SHORTLIST_PER_HIT = 40
+SHORTLIST_SHARE = 50
 _SAMPLE = 20_000
 
 
@@ -56,7 +58,7 @@ class VectorTable:
             return []
         query = np.asarray(vector, dtype=np.float32)
         wanted = min(len(self), int(wanted))
-        shortlist = max(SHORTLIST, SHORTLIST_PER_HIT * wanted)
+        shortlist = max(SHORTLIST, SHORTLIST_PER_HIT * wanted, len(self) // SHORTLIST_SHARE)
         if self.projected is None or shortlist >= len(self):
             candidates, similarity = None, self.matrix @ query
         else:
