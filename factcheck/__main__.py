@@ -143,6 +143,11 @@ def _jsonl_objects(path: str):
             yield number, entry, None
 
 
+def _line_error(line_id, number: int, message: str) -> str:
+    """The JSON line `check --file` and `spot --file` print with --json for an input line they could not take."""
+    return json.dumps({"id": line_id, "line": number, "error": message}, ensure_ascii=False)
+
+
 def _check_file(store, args) -> int:
     from .check import check_claim
 
@@ -165,7 +170,7 @@ def _check_file(store, args) -> int:
             failed += 1
             _err(f"{args.file}:{number}: {exc}")
             if args.json:
-                print(json.dumps({"id": claim_id, "line": number, "error": str(exc)}, ensure_ascii=False))
+                print(_line_error(claim_id, number, str(exc)))
             continue
         if verdict.get("id") is not None and verdict["id"] != claim_id:
             verdict["check_id"] = verdict["id"]
@@ -250,7 +255,7 @@ def _spot_file(args) -> int:
         for number, line_id, entry, error in pending:
             if error is not None:
                 if args.json:
-                    print(json.dumps({"id": line_id, "line": number, "error": error}, ensure_ascii=False))
+                    print(_line_error(line_id, number, error))
                 continue
             s = next(scored)
             out = {"id": line_id, "score": s.score, "check_worthy": s.check_worthy, "speaker": s.speaker,
