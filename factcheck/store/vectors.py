@@ -29,12 +29,15 @@ def principal_axes(matrix: np.ndarray, dimensions: int = PROJECTED_DIMENSIONS) -
 class VectorTable:
     """Row ids with their vectors (float32, one row each) and, for large tables, their projection."""
 
-    def __init__(self, rowids: np.ndarray, matrix: np.ndarray, axes: np.ndarray | None = None):
+    def __init__(self, rowids: np.ndarray, matrix: np.ndarray, axes: np.ndarray | None = None,
+                 projected: np.ndarray | None = None):
         self.rowids, self.matrix = rowids, matrix
         if axes is None and len(rowids) > EXACT_ROWS:
             axes = principal_axes(matrix)
         self.axes = axes
-        self.projected = np.ascontiguousarray(matrix @ axes) if axes is not None else None
+        if projected is None and axes is not None:
+            projected = np.ascontiguousarray(matrix @ axes)
+        self.projected = projected
 
     def __len__(self) -> int:
         return len(self.rowids)
@@ -43,14 +46,9 @@ class VectorTable:
         """This table with rows added at the end (projected on the same axes)."""
         if not len(rowids):
             return self
-        table = VectorTable.__new__(VectorTable)
-        table.rowids, table.matrix = np.concatenate([self.rowids, rowids]), np.vstack([self.matrix, matrix])
-        if self.axes is None:
-            table.axes = principal_axes(table.matrix) if len(table.rowids) > EXACT_ROWS else None
-            table.projected = np.ascontiguousarray(table.matrix @ table.axes) if table.axes is not None else None
-        else:
-            table.axes, table.projected = self.axes, np.vstack([self.projected, matrix @ self.axes])
-        return table
+        projected = np.vstack([self.projected, matrix @ self.axes]) if self.axes is not None else None
+        return VectorTable(np.concatenate([self.rowids, rowids]), np.vstack([self.matrix, matrix]), self.axes,
+                           projected)
 
     def top(self, vector, wanted: int) -> list[tuple[int, float]]:
         """The `wanted` most similar rows as (rowid, similarity), most similar first."""
