@@ -24,12 +24,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from speed import DEFAULT_DATA, build_claims, es_url, load_documents, pre_extract  # noqa: E402
+from speed import DEFAULT_DATA, es_url, wikinews_on_elasticsearch  # noqa: E402
 
 from factcheck import create_app, keys  # noqa: E402
 from factcheck.check import check_claim  # noqa: E402
-from factcheck.config import Config  # noqa: E402
-from factcheck.ingest import RECORD_FIELDS, ingest_records  # noqa: E402
 from factcheck.store.elastic import ElasticStore  # noqa: E402
 
 
@@ -43,12 +41,7 @@ def main() -> None:
     prefix = "bench-cpu-" + uuid.uuid4().hex[:8]
     store = ElasticStore(es_url(), prefix=prefix)
     try:
-        docs = load_documents(args.data)
-        records = [{k: v for k, v in d.items() if k in RECORD_FIELDS} for d in docs]
-        ingest_records(store, records, Config(elasticsearch_url=es_url(), index_prefix=prefix, load_demo=False))
-        store.es.indices.refresh(index=f"{prefix}-*")
-        extracted, _ = pre_extract(docs)
-        claims = build_claims(docs, extracted, 10 + 2 * args.claims)
+        docs, _, claims = wikinews_on_elasticsearch(store, args.data, 10 + 2 * args.claims)
         work = tempfile.mkdtemp(prefix="bench-cpu-")
         os.environ.update({"ELASTICSEARCH_URL": es_url(), "FACTCHECK_INDEX_PREFIX": prefix,
                            "FACTCHECK_ADMIN_DB": os.path.join(work, "admin.db"), "FACTCHECK_DEMO": "0",

@@ -19,14 +19,12 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
 from serving import node_cpu_seconds  # noqa: E402
-from speed import DEFAULT_DATA, build_claims, es_url, load_documents, pre_extract  # noqa: E402
+from speed import DEFAULT_DATA, es_url, wikinews_on_elasticsearch  # noqa: E402
 
 from factcheck import repeat  # noqa: E402
 from factcheck.check import check_claim  # noqa: E402
 from factcheck.compare import checkable_dates  # noqa: E402
-from factcheck.config import Config  # noqa: E402
 from factcheck.extract import analyse_claim, sentence_vectors  # noqa: E402
-from factcheck.ingest import RECORD_FIELDS, ingest_records  # noqa: E402
 from factcheck.store.elastic import ElasticStore  # noqa: E402
 from factcheck.textutil import index_terms  # noqa: E402
 
@@ -35,12 +33,7 @@ def main() -> None:
     prefix = "bench-node-" + uuid.uuid4().hex[:8]
     store = ElasticStore(es_url(), prefix=prefix)
     try:
-        docs = load_documents(DEFAULT_DATA)
-        ingest_records(store, [{k: v for k, v in d.items() if k in RECORD_FIELDS} for d in docs],
-                       Config(elasticsearch_url=es_url(), index_prefix=prefix, load_demo=False))
-        store.es.indices.refresh(index=f"{prefix}-*")
-        extracted, _ = pre_extract(docs)
-        claims = build_claims(docs, extracted, 100)
+        docs, _, claims = wikinews_on_elasticsearch(store, DEFAULT_DATA, 100)
         analyses = [analyse_claim(c["claim"], c["claim_date"]) for c in claims]
         vectors = sentence_vectors([c["claim"] for c in claims])
         for claim in claims[:30]:

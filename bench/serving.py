@@ -40,11 +40,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
-from speed import DEFAULT_DATA, build_claims, es_url, load_documents, log, percentile, pre_extract  # noqa: E402
+from speed import DEFAULT_DATA, es_url, log, percentile, wikinews_on_elasticsearch  # noqa: E402
 
 from factcheck import keys  # noqa: E402
-from factcheck.config import Config  # noqa: E402
-from factcheck.ingest import RECORD_FIELDS, ingest_records  # noqa: E402
 from factcheck.store.elastic import ElasticStore  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
@@ -54,21 +52,21 @@ def load_average() -> str:
         return " ".join(handle.read().split()[:3])
 
 
+def process_cpu(pid) -> tuple[int, float] | None:
+    """(process group, user + system CPU seconds) of a live process, from /proc; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def group_cpu_seconds(pgid: int) -> float:
     """User + system CPU seconds of every live process in process group `pgid` (the server and its workers)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields after "(comm)": state ppid pgrp ... utime(11) stime(12)
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    found = (process_cpu(entry) for entry in os.listdir("/proc") if entry.isdigit())
+    return sum(seconds for group, seconds in filter(None, found) if group == pgid)
 
 
 def node_cpu_seconds() -> float:
@@ -82,12 +80,11 @@ def node_cpu_seconds() -> float:
     for base in filter(None, (os.environ.get("ES_RUN_BASE"), "/var/tmp/factcheck-elasticsearch", cache)):
         try:
             with open(os.path.join(base, f"node-{port}", "es.pid"), encoding="ascii") as handle:
-                pid = int(handle.read().strip())
-            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
+                found = process_cpu(int(handle.read().strip()))
         except (OSError, ValueError):
             continue
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        if found:
+            return found[1]
     return 0.0
 
 
@@ -228,20 +225,13 @@ def main(argv=None) -> int:
 
     workdir = tempfile.mkdtemp(prefix="bench-serving-")
     prefix = "bench-serving-" + uuid.uuid4().hex[:8]
-    config = Config(elasticsearch_url=es_url(), index_prefix=prefix, load_demo=False)
     store = ElasticStore(es_url(), prefix=prefix)
     redis_close = None
     try:
-        docs = load_documents(args.data)
         started = time.perf_counter()
-        records = [{k: v for k, v in doc.items() if k in RECORD_FIELDS} for doc in docs]  # not "licence"
-        report = ingest_records(store, records, config)
-        if report.failed or not report.added:
-            raise SystemExit(f"ingest failed: {report.summary()}: {report.errors[:3]}")
-        store.es.indices.refresh(index=f"{prefix}-*")
-        log(f"ingested {report.added} documents in {time.perf_counter() - started:.0f} s into {prefix}-*")
-        extracted, _ = pre_extract(docs)
-        claims = build_claims(docs, extracted, args.claims)
+        _, report, claims = wikinews_on_elasticsearch(store, args.data, args.claims)
+        log(f"ingested {report.added} documents and made {len(claims)} claims in {time.perf_counter() - started:.0f} s "
+            f"into {prefix}-*")
         admin_db = os.path.join(workdir, "admin.db")
         token = keys.create_key(admin_db, "bench", "client")[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("FACTCHECK_")}

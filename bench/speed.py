@@ -422,6 +422,20 @@ def build_claims(docs: list[dict], extracted: list[list], count: int) -> list[di
     return claims
 
 
+def wikinews_on_elasticsearch(store, data_dir: str, claims: int) -> tuple:
+    """The Wikinews corpus ingested into an Elasticsearch store on a fresh index prefix (refreshed after), and
+    `claims` claims made from its sentences (build_claims): (documents, ingest report, claims). Exits when the
+    ingest fails; the caller deletes the prefix's indexes."""
+    docs = load_documents(data_dir)
+    config = Config(elasticsearch_url=es_url(), index_prefix=store.prefix, load_demo=False)
+    report = ingest_records(store, docs, config)
+    if report.failed or not report.added:
+        raise SystemExit(f"ingest failed: {report.summary()}: {report.errors[:3]}")
+    store.es.indices.refresh(index=f"{store.prefix}-*")
+    extracted, _ = pre_extract(docs)
+    return docs, report, build_claims(docs, extracted, claims)
+
+
 def check_phase(store, claims: list[dict], warmup: list[dict]) -> dict:
     """Latency of check_claim per call (perf_counter), after warm-up calls."""
     for item in warmup:
