@@ -277,6 +277,15 @@ def wait_for(condition, what: str, timeout: float = 300) -> None:
         time.sleep(0.05)
 
 
+def rerun_fills_the_gap(db: Path, data: Path, reference: dict, *, added: int, unchanged: int) -> None:
+    """Ingesting the same input again stores what is missing, leaves what is there, and ends with the store a
+    one-go ingest makes."""
+    again = run_cli(db, "--workers", "2", data)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(f"added {added}, updated 0, unchanged {unchanged}, failed 0")
+    assert sqlite_content(db) == reference
+
+
 def whole_sources(db: Path, reference: dict) -> set[str]:
     """Ids stored in `db`; asserts each has exactly the passages (and vectors) the reference run stored."""
     content = sqlite_content(db)
@@ -301,9 +310,7 @@ def test_ctrl_c_stops_workers_and_leaves_only_whole_sources(tmp_path, demo_refer
     wait_for(lambda: not any(alive(pid) for pid in workers), "the worker processes to end", timeout=30)
     first = whole_sources(db, reference)
     assert 0 < len(first) < ARTICLES
-    again = run_cli(db, "--workers", "2", data)
-    assert again.stdout.startswith(f"added {ARTICLES - len(first)}, updated 0, unchanged {len(first)}, failed 0")
-    assert sqlite_content(db) == reference
+    rerun_fills_the_gap(db, data, reference, added=ARTICLES - len(first), unchanged=len(first))
 
 
 def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap(tmp_path, demo_reference):
@@ -323,10 +330,7 @@ def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap
     assert added + failed == ARTICLES and failed >= 1
     assert err.count("an extraction worker process ended unexpectedly") == failed
     assert len(whole_sources(db, reference)) == added
-    again = run_cli(db, "--workers", "2", data)
-    assert again.returncode == 0
-    assert again.stdout.startswith(f"added {failed}, updated 0, unchanged {added}, failed 0")
-    assert sqlite_content(db) == reference
+    rerun_fills_the_gap(db, data, reference, added=failed, unchanged=added)
 
 
 def test_workers_end_when_the_ingest_is_killed(tmp_path, demo_reference):
