@@ -70,6 +70,12 @@ def claim_vectors_enabled() -> bool:
     return _bool("FACTCHECK_CLAIM_VECTORS", True)
 
 
+def spot_transformer_enabled() -> bool:
+    """FACTCHECK_SPOT_TRANSFORMER: claim spotting (CLI, API, Find claims page) scores sentences with the fine-tuned
+    transformer (factcheck/extract/claim_transformer.py; default on); off, it uses the ingest detector."""
+    return _bool("FACTCHECK_SPOT_TRANSFORMER", True)
+
+
 @dataclass
 class Config:
     """Runtime settings; `Config.from_env()` reads them from the environment."""

@@ -1,8 +1,9 @@
 """Claim spotting: which sentences of a transcript, a speech or an article are worth checking, and why.
 
-`spot_text` splits a document into sentences (in reading order), gives each the claim detector's score
-(factcheck.extract.claims: lexical model refined with the sentence vector; a ranking score in [0, 1]) and its
-thresholded decision, its speaker, and what makes it checkable (a date, a number, a comparison, a quote...).
+`spot_text` splits a document into sentences (in reading order), gives each a check-worthiness score (a ranking
+score in [0, 1]: the fine-tuned transformer of factcheck.extract.claim_transformer when it is installed, else the
+ingest detector of factcheck.extract.claims, a lexical model refined with the sentence vector) and its thresholded
+decision, its speaker, and what makes it checkable (a date, a number, a comparison, a quote...).
 A transcript (lines "SPEAKER: text") is read turn by turn: each sentence gets the speaker of its turn. `spot_sentences`
 scores sentences given one by one (the JSONL and API modes). Pure functions: no store, no web.
 """
@@ -92,9 +93,10 @@ def checkable(sentence: str, dates, numbers, entities, speaker_in_sentence: Opti
     return found
 
 
-def _score(items: list[tuple[str, list]], anchor) -> list[tuple[float, list[str], Optional[str], object]]:
-    """(score, features, attributed speaker, vector) for (sentence, entities) pairs, one encoder call in all."""
-    from .extract import analyse_sentence, claims, sentence_vectors
+def _score(items: list[tuple[str, list]], anchor) -> list[tuple[float, bool, list[str], Optional[str], object]]:
+    """(score, check-worthy, features, attributed speaker, vector) for (sentence, entities) pairs. The score is the
+    fine-tuned transformer's (claim_transformer) when it is installed, else the ingest detector's."""
+    from .extract import analyse_sentence, claim_transformer, claims, sentence_vectors
 
     lexical, details = [], []
     for sentence, entities in items:
@@ -103,9 +105,12 @@ def _score(items: list[tuple[str, list]], anchor) -> list[tuple[float, list[str]
         details.append(checkable(sentence, found_dates, found_numbers, entities, speaker) + [speaker])
     texts = [sentence for sentence, _ in items]
     vectors = sentence_vectors(texts)
-    final = claims.refine(texts, lexical, vectors)
-    return [(round(min(max(s, 0.0), 1.0), 4), d[:-1], d[-1], vectors[i] if vectors is not None else None)
-            for i, (s, d) in enumerate(zip(final, details))]
+    if claim_transformer.available():
+        final, cut = claim_transformer.scores(texts), claim_transformer.threshold()
+    else:
+        final, cut = claims.refine(texts, lexical, vectors), claims.threshold()
+    return [(round(min(max(s, 0.0), 1.0), 4), bool(s >= cut), d[:-1], d[-1],
+             vectors[i] if vectors is not None else None) for i, (s, d) in enumerate(zip(final, details))]
 
 
 def _rank(spotted: list[Spotted]) -> list[Spotted]:
@@ -117,7 +122,7 @@ def _rank(spotted: list[Spotted]) -> list[Spotted]:
 
 def spot_text(text: str, published_at: Optional[str] = None) -> list[Spotted]:
     """Every sentence of a document in reading order, scored; check-worthy ones ranked (`rank`)."""
-    from .extract import anchor_of, claims, nlp
+    from .extract import anchor_of, nlp
 
     spans = turns(text)
     readable = text
@@ -134,25 +139,26 @@ def spot_text(text: str, published_at: Optional[str] = None) -> list[Spotted]:
     scored = _score([(text[start:end][:MAX_SENTENCE_CHARS], entities) for start, end, entities in sentences],
                     anchor_of(published_at))
     out = []
-    for index, ((start, end, _entities), (score, features, attributed, vector)) in enumerate(zip(sentences, scored)):
+    for index, ((start, end, _entities), (score, worthy, features, attributed, vector)) in enumerate(
+            zip(sentences, scored)):
         speaker = next((name for s, e, name in spans if s <= start < e), None) if spans else None
         out.append(Spotted(index=index, text=text[start:end], start=start, end=end, score=score,
-                           check_worthy=claims.is_check_worthy(score), speaker=speaker or attributed,
+                           check_worthy=worthy, speaker=speaker or attributed,
                            features=features, vector=vector))
     return _rank(out)
 
 
 def spot_sentences(items: list[dict], published_at: Optional[str] = None) -> list[Spotted]:
     """Sentences given one by one ({"text", "speaker"?}), scored in the order given and ranked."""
-    from .extract import anchor_of, claims, nlp
+    from .extract import anchor_of, nlp
 
     texts = [item["text"][:MAX_SENTENCE_CHARS] for item in items]
     scored = _score([(t, nlp.entities(t)) for t in texts], anchor_of(published_at))
     out = []
     offset = 0
-    for index, (item, text, (score, features, attributed, vector)) in enumerate(zip(items, texts, scored)):
+    for index, (item, text, (score, worthy, features, attributed, vector)) in enumerate(zip(items, texts, scored)):
         out.append(Spotted(index=index, text=text, start=offset, end=offset + len(text), score=score,
-                           check_worthy=claims.is_check_worthy(score), speaker=item.get("speaker") or attributed,
+                           check_worthy=worthy, speaker=item.get("speaker") or attributed,
                            features=features, vector=vector))
         offset += len(text) + 1
     return _rank(out)

