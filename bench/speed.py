@@ -20,9 +20,11 @@ present, never deleted). A store with fewer than --passages passages is filled t
 extracted once and copies (`copy_record`, offsets after the marked headline shifted to match) are written with
 `ingest.add_sources` alone, so a 150,000-passage store takes a minute or two instead of the ingest's ~10
 minutes. The stored passages, vectors and titles are those ingest stores (the headline sentence keeps the
-original's text without " (copy N)"). With --db only the check phase (and its profile) runs.
+original's text without " (copy N)"). With --db only the check phase (and its profile) runs. `--es-prefix P`
+does the same with an Elasticsearch store kept under the index prefix P.
 
     .venv/bin/python bench/speed.py --db /tmp/speed-150k.db --passages 150000 --claims 200
+    .venv/bin/python bench/speed.py --es-prefix bench-kept-150k --passages 150000 --claims 200
 
 Elasticsearch: ELASTICSEARCH_URL, ELASTICSEARCH_TEST_URL or http://127.0.0.1:9200; a random index prefix whose
 indexes are deleted at the end. `--store both` runs each backend in its own process (so the RSS figures are
@@ -537,21 +539,30 @@ def code_version() -> str:
 
 
 def run_checks_on_kept_store(args) -> dict:
-    """--db: fill the kept SQLite store if needed, then time the checks on it (no ingest or bulk-write phase)."""
-    from factcheck.store.sqlite import SqliteStore
-
+    """--db / --es-prefix: fill the kept store if needed, then time the checks on it (no ingest or bulk-write
+    phase)."""
     docs = load_documents(args.data)
     extract_module.extract_passages("warmup", docs[0]["text"], docs[0].get("published_at"))
-    store = SqliteStore(args.db)
-    result: dict = {"store": "sqlite", "code": code_version(), "db": args.db,
+    if args.db:
+        from factcheck.store.sqlite import SqliteStore
+
+        kind, store, kept = "sqlite", SqliteStore(args.db), args.db
+    else:
+        from factcheck.store.elastic import ElasticStore
+
+        kind, kept = "elasticsearch", os.path.join(tempfile.gettempdir(), f"bench-speed-{args.es_prefix}")
+        store = ElasticStore(es_url(), prefix=args.es_prefix, refresh=False)
+    result: dict = {"store": kind, "code": code_version(), "kept": args.db or args.es_prefix,
                     "started_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
                     "load_average_at_start": os.getloadavg()}
     try:
         result["grow"] = fill_by_copies(store, docs, args.passages)
+        refresh_store(store, kind)
         result["store_stats"] = store.stats()
-        result["db_mb"] = round(sum(os.path.getsize(args.db + s) for s in ("", "-wal")
-                                    if os.path.exists(args.db + s)) / 1e6, 1)
-        cached = args.db + f".claims-{args.claims}.json"  # the same claims on every run against this store
+        if args.db:
+            result["db_mb"] = round(sum(os.path.getsize(args.db + s) for s in ("", "-wal")
+                                        if os.path.exists(args.db + s)) / 1e6, 1)
+        cached = kept + f".claims-{args.claims}.json"  # the same claims on every run against this store
         if os.path.exists(cached):
             with open(cached, encoding="utf-8") as handle:
                 claims = json.load(handle)
@@ -560,7 +571,7 @@ def run_checks_on_kept_store(args) -> dict:
             claims = build_claims(docs, extracted, args.claims + WARMUP)
             with open(cached, "w", encoding="utf-8") as handle:
                 json.dump(claims, handle)
-        log(f"[sqlite] check latency: {args.claims} claims on {result['store_stats']['passages']:,} passages")
+        log(f"[{kind}] check latency: {args.claims} claims on {result['store_stats']['passages']:,} passages")
         result["check"] = check_phase(store, claims[WARMUP:], claims[:WARMUP])
         result["check"]["passages"] = result["store_stats"]["passages"]
         result["profile"] = profile_claim(store, result["check"]["slowest"])
@@ -733,6 +744,8 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--db", help="SQLite file to keep and reuse: filled to --passages by written copies if "
                         "needed, then only the checks are timed")
+    parser.add_argument("--es-prefix", help="the same with an Elasticsearch store kept under this index prefix "
+                        "(created when missing, never deleted; the claims are kept in the temp folder)")
     parser.add_argument("--json-out", help="also write the figures as JSON to this file")
     parser.add_argument("--report", nargs="+", metavar="JSON", help="only print the tables of earlier runs "
                         "saved with --json-out (several files: side by side)")
@@ -750,7 +763,7 @@ def main(argv=None) -> int:
         if getattr(args, name) is None:
             setattr(args, name, value)
 
-    if args.db:
+    if args.db or args.es_prefix:
         results = [run_checks_on_kept_store(args)]
     elif args.store == "both":
         results = []
