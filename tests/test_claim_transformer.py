@@ -25,8 +25,8 @@ NOT_CLAIMS = [
 @pytest.fixture
 def fresh(monkeypatch):
     """The module as if just imported (it caches the loaded session), restored after the test."""
-    monkeypatch.setattr(claim_transformer, "_loaded", None)
-    monkeypatch.setattr(claim_transformer, "_failed", None)
+    monkeypatch.setattr(claim_transformer._model, "value", None)
+    monkeypatch.setattr(claim_transformer._model, "failed", None)
     return monkeypatch
 
 

@@ -285,8 +285,8 @@ def test_neighbour_features_read_the_nearest_labelled_sentences():
 def test_claim_vectors_can_be_turned_off(monkeypatch):
     sentence = "Half of the children in this city live in poverty."
     monkeypatch.setenv("FACTCHECK_CLAIM_VECTORS", "false")
-    monkeypatch.setattr(encoder, "_loaded", None)
-    monkeypatch.setattr(encoder, "_failed", None)
+    monkeypatch.setattr(encoder._model, "value", None)
+    monkeypatch.setattr(encoder._model, "failed", None)
     assert not encoder.available()
     lexical = claims.lexical_score(sentence, [], [], 0)
     assert claims.claim_score(sentence, [], [], 0) == lexical           # lexical stage only

