@@ -12,7 +12,6 @@ spotting falls back to the ingest detector. bench/claims.py measures both.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Sequence
@@ -34,11 +33,8 @@ def _open() -> tuple:
         raise encoder.Disabled("turned off by FACTCHECK_SPOT_TRANSFORMER")
     with open(META_PATH, encoding="utf-8") as handle:
         meta = json.load(handle)
-    with open(MODEL_PATH, "rb") as handle:
-        digest = hashlib.sha256(handle.read()).hexdigest()
-    if digest != meta["onnx_sha256"]:
-        raise ValueError(f"{MODEL_PATH} does not match the sha256 in {META_PATH}")
-    return encoder.onnx_session(MODEL_PATH), encoder.wordpiece(int(meta["max_tokens"])), float(meta["threshold"])
+    raw = encoder.read_verified(MODEL_PATH, meta["onnx_sha256"], META_PATH, "retrain with scripts/finetune_claims.py")
+    return encoder.onnx_session(raw), encoder.wordpiece(int(meta["max_tokens"])), float(meta["threshold"])
 
 
 _model = encoder.Lazy(_open, "check-worthiness transformer unavailable", "spotting uses the ingest detector")

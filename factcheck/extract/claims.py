@@ -30,7 +30,6 @@ the same weights.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -163,10 +162,9 @@ def load_model(path: str = MODEL_PATH) -> ClaimModel:
 
         r = data["refiner"]
         bank_path = os.path.join(os.path.dirname(os.path.abspath(path)), r["bank"]["file"])
-        with open(bank_path, "rb") as handle:
-            raw = handle.read()
-        if hashlib.sha256(raw).hexdigest() != r["bank"]["sha256"]:
-            raise ValueError(f"{bank_path} does not match {path} (sha256); retrain with scripts/train_claims.py")
+        from . import encoder
+
+        raw = encoder.read_verified(bank_path, r["bank"]["sha256"], path, "retrain with scripts/train_claims.py")
         table = np.load(io.BytesIO(raw)).astype(np.float32)    # vector columns, then the label
         table = table[np.argsort(-table[:, -1], kind="stable")]            # check-worthy rows first (faster search)
         bank, bank_labels = np.ascontiguousarray(table[:, :-1]), table[:, -1].copy()

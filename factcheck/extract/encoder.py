@@ -15,6 +15,7 @@ False and callers fall back to their lexical path; a broken install is logged on
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -89,8 +90,18 @@ def wordpiece(max_tokens: int):
     return tokenizer
 
 
-def onnx_session(path: str):
-    """An onnxruntime CPU session set up for running beside spaCy on the same cores."""
+def read_verified(path: str, sha256: str, recorded_in: str, remedy: str) -> bytes:
+    """The bytes of a shipped model file, after checking them against the sha256 recorded in `recorded_in`."""
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    if hashlib.sha256(raw).hexdigest() != sha256:
+        raise ValueError(f"{path} does not match the sha256 in {recorded_in}; {remedy}")
+    return raw
+
+
+def onnx_session(model):
+    """An onnxruntime CPU session (of a model file's path or its bytes) set up for running beside spaCy on the
+    same cores."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -104,7 +115,7 @@ def onnx_session(path: str):
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     # Idle pool threads must not spin: spaCy runs right after on the same cores (ingest was 30% slower).
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 def threads() -> int:
