@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import time
 
@@ -67,16 +66,14 @@ def average_precision(scores: list[float], gold: list[bool]) -> float:
 def clef_map(data: str) -> None:
     """Mean average precision per CLEF-2019 training debate, through the spotting path (factcheck.spot: the
     fine-tuned transformer when it is installed) and with the ingest detector (lexical score + vector refiner)."""
-    import csv
     from collections import defaultdict
 
     from factcheck.extract import claim_transformer
     from factcheck.spot import spot_sentences
 
     debates = defaultdict(list)
-    with open(os.path.join(data, "clef2019", "CT19-T1-Training.csv"), encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            debates[row["file_name"]].append(row)
+    for row in train_claims.clef_rows(os.path.join(data, "clef2019", "CT19-T1-Training.csv")):
+        debates[row["file_name"]].append(row)
     rankings = {"spotting (" + ("fine-tuned transformer" if claim_transformer.available() else "ingest detector")
                 + ")": [], "ingest detector": []}
     spent, lines = 0.0, 0
@@ -121,10 +118,6 @@ def transformer_held_out(texts: list[str], y: np.ndarray, held: np.ndarray) -> N
           f"{1000 * cpu / len(part):.2f} ms CPU per sentence")
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def clef_grouped_cv(data: str, cb_texts: list[str], cb_x: np.ndarray, cb_grams: list[list[str]],
                     cb_vectors: np.ndarray, cb_y: np.ndarray, n_folds: int, seed: int) -> None:
     """Grouped cross-validation by debate of the whole training procedure (scripts/train_claims.train_all) on the
@@ -132,11 +125,9 @@ def clef_grouped_cv(data: str, cb_texts: list[str], cb_x: np.ndarray, cb_grams: 
     model is trained on the ClaimBuster sentences *minus those whose text is a line of a test debate* (ClaimBuster
     contains the three 2016 presidential debates, which are CLEF debates too: ~700 lines) and scored on the test
     debates' lines (no debate is ever in both). MAP over the 19 debates."""
-    import csv
     from collections import defaultdict
 
-    with open(os.path.join(data, "clef2019", "CT19-T1-Training.csv"), encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = train_claims.clef_rows(os.path.join(data, "clef2019", "CT19-T1-Training.csv"))
     texts = [r["text"] or " " for r in rows]
     gold = np.array([r["label"] == "1" for r in rows])
     debate = np.array([r["file_name"] for r in rows])
@@ -148,12 +139,12 @@ def clef_grouped_cv(data: str, cb_texts: list[str], cb_x: np.ndarray, cb_grams: 
         sizes[d] += 1
     fold_of_debate = {d: i % n_folds for i, d in enumerate(sorted(sizes, key=lambda d: (-sizes[d], d)))}
     fold = np.array([fold_of_debate[d] for d in debate])
-    cb_normal = [_normal(t) for t in cb_texts]
+    cb_normal = [train_claims.normal_text(t) for t in cb_texts]
     scores = np.zeros(len(rows))
     dropped = []
     for k in range(n_folds):
         test = np.flatnonzero(fold == k)
-        seen = {_normal(texts[i]) for i in test}
+        seen = {train_claims.normal_text(texts[i]) for i in test}
         keep = np.array([j for j, t in enumerate(cb_normal) if t not in seen])
         dropped.append(len(cb_texts) - len(keep))
         model = train_claims.train_all(cb_x[keep], [cb_grams[j] for j in keep], cb_vectors[keep], cb_y[keep], seed)

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import random
-import re
 import sys
 import time
 
@@ -42,25 +41,9 @@ MAX_TOKENS = 128
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.01), 2)
 
 
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
-
-
 def _sha256(path: str) -> str:
     with open(path, "rb") as handle:
         return hashlib.sha256(handle.read()).hexdigest()
-
-
-def best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    """(threshold, F1) maximising F1 of the check-worthy class."""
-    best = (0.5, -1.0)
-    for t in THRESHOLDS:
-        predicted = scores >= t
-        tp = float(np.sum(predicted & gold))
-        f1 = 2 * tp / (np.sum(predicted) + np.sum(gold)) if tp else 0.0
-        if f1 > best[1]:
-            best = (float(t), f1)
-    return best
 
 
 def main(argv=None) -> int:
@@ -103,13 +86,9 @@ def main(argv=None) -> int:
     train_part, _held = train_claims.split(len(rows), SEED)
     clef = args.clef or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(args.data))), "clef2019",
                                      "CT19-T1-Training.csv")
-    clef_lines = set()
-    if os.path.exists(clef):
-        import csv
-
-        with open(clef, encoding="utf-8") as handle:
-            clef_lines = {_normal(r["text"] or "") for r in csv.DictReader(handle)}
-    usable = [i for i in train_part if _normal(texts[i]) not in clef_lines]
+    clef_lines = ({train_claims.normal_text(r["text"] or "") for r in train_claims.clef_rows(clef)}
+                  if os.path.exists(clef) else set())
+    usable = [i for i in train_part if train_claims.normal_text(texts[i]) not in clef_lines]
     left_out = len(train_part) - len(usable)
     if args.limit:
         usable = [usable[i] for i in sorted(random.Random(SEED).sample(range(len(usable)), args.limit))]
@@ -206,7 +185,7 @@ def main(argv=None) -> int:
         print(f"fold {k + 1}/{args.folds} done ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
     history = []
     for epoch in range(1, args.epochs + 1):
-        threshold, f1 = best_threshold(out_of_fold[epoch - 1], gold[usable])
+        threshold, f1 = train_claims.best_threshold(out_of_fold[epoch - 1], gold[usable], THRESHOLDS)
         history.append({"epoch": epoch, "cv_f1": round(f1, 4), "threshold": threshold})
         print(f"epoch {epoch}: pooled out-of-fold F1 {f1:.4f} at {threshold}", file=sys.stderr)
     chosen = max(history, key=lambda h: h["cv_f1"])

@@ -26,6 +26,7 @@ import io
 import json
 import os
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -72,6 +73,19 @@ def split(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     random.Random(seed).shuffle(order)
     cut = int(0.8 * n)
     return np.array(sorted(order[:cut])), np.array(sorted(order[cut:]))
+
+
+def normal_text(text: str) -> str:
+    """Lower-case words and digits only: how a ClaimBuster sentence is recognised as a CLEF-2019 line."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def clef_rows(path: str) -> list[dict]:
+    """The lines of a CLEF-2019 CheckThat! Task 1 CSV (file_name, line_number, speaker, text, label)."""
+    import csv
+
+    with open(path, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
 
 
 def folds(n: int, k: int, seed: int) -> np.ndarray:
@@ -187,8 +201,9 @@ def f1(gold: np.ndarray, predicted: np.ndarray) -> float:
     return 2 * tp / (gold.sum() + predicted.sum()) if gold.sum() + predicted.sum() else 0.0
 
 
-def best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
-    results = [(f1(gold, scores >= t), -abs(t - 0.5), float(t)) for t in THRESHOLDS]
+def best_threshold(scores: np.ndarray, gold: np.ndarray, grid: np.ndarray = THRESHOLDS) -> tuple[float, float]:
+    """(threshold, F1) with the best F1 of the check-worthy class over `grid`; of equal ones, the nearest to 0.5."""
+    results = [(f1(gold, scores >= t), -abs(t - 0.5), float(t)) for t in grid]
     best = max(results)
     return best[2], best[0]
 
