@@ -109,8 +109,9 @@ def _score(items: list[tuple[str, list]], anchor) -> list[tuple[float, bool, lis
         final, cut = claim_transformer.scores(texts), claim_transformer.threshold()
     else:
         final, cut = claims.refine(texts, lexical, vectors), claims.threshold()
-    return [(round(min(max(s, 0.0), 1.0), 4), bool(s >= cut), d[:-1], d[-1],
-             vectors[i] if vectors is not None else None) for i, (s, d) in enumerate(zip(final, details))]
+    shown = [round(min(max(float(s), 0.0), 1.0), 4) for s in final]  # the decision is on the score users see
+    return [(s, s >= cut, d[:-1], d[-1], vectors[i] if vectors is not None else None)
+            for i, (s, d) in enumerate(zip(shown, details))]
 
 
 def _rank(spotted: list[Spotted]) -> list[Spotted]:
