@@ -66,13 +66,12 @@ def retrieve(store: Store, analysis: ClaimAnalysis, as_of: Optional[str] = None,
     nearest sentences by meaning, which find paraphrases ("cast their ballots" / "went to the polls"). Those found
     by the vector alone come last with a lexical score of 0. A sentence repeated in a source counts once."""
     dates = checkable_dates(analysis.dates)
-    hits = store.search(analysis.text, entities=[e.key for e in analysis.entities],
-                        date_from=min((d.range_start for d in dates), default=None),
-                        date_to=max((d.range_end for d in dates), default=None), as_of=as_of, limit=limit)
-    if vector is not None:
-        found = {h.passage.id for h in hits}
-        hits += [replace(h, score=0.0) for h in store.nearest(vector, as_of=as_of, limit=NEAREST)
-                 if h.passage.id not in found]
+    hits, near = store.candidates(analysis.text, vector, entities=[e.key for e in analysis.entities],
+                                  date_from=min((d.range_start for d in dates), default=None),
+                                  date_to=max((d.range_end for d in dates), default=None), as_of=as_of,
+                                  limit=limit, nearest_limit=NEAREST)
+    found = {h.passage.id for h in hits}
+    hits += [replace(h, score=0.0) for h in near if h.passage.id not in found]
     seen, unique = set(), []
     for hit in hits:
         key = (hit.source.id, hit.passage.text)

@@ -86,6 +86,7 @@ def test_store_unavailable_is_raised_quickly_on_a_closed_port():
     store = ElasticStore(CLOSED_PORT_URL, prefix="nobody", request_timeout=2, max_retries=1)
     started = time.monotonic()
     for call in (lambda: store.has_source("x"), lambda: store.search("fisheries"), store.stats,
+                 lambda: store.candidates("fisheries", [0.5] * 384),
                  lambda: store.add_source(_source(), [_passage()]),
                  lambda: store.save_check(Verdict("c", "SUPPORTED", 0.5, None, [], []))):
         with pytest.raises(StoreUnavailable) as caught:
@@ -93,6 +94,20 @@ def test_store_unavailable_is_raised_quickly_on_a_closed_port():
         assert "127.0.0.1:9599" in str(caught.value)
     assert time.monotonic() - started < 10
     store.close()
+
+
+def test_a_query_refused_inside_a_combined_search_is_a_store_error(elastic_store):
+    """Both of a check's queries go in one request, whose parts fail one by one: a refused part is a StoreError
+    saying why, as when the query is sent alone, not a KeyError or an empty answer."""
+    assert elastic_store.add_source(_source(), [_passage(index=0)]) is True
+    with pytest.raises(StoreError) as alone:
+        elastic_store.nearest([0.5, 0.5, 0.5])  # three numbers for a 384-number field
+    with pytest.raises(StoreError) as combined:
+        elastic_store.candidates("talks in Geneva", [0.5, 0.5, 0.5])
+    for caught in (alone, combined):
+        assert not isinstance(caught.value, StoreUnavailable)
+        assert "HTTP 400" in str(caught.value) and "dimension" in str(caught.value)
+    assert [h.passage.id for h in elastic_store.candidates("talks in Geneva", None)[0]] == ["geneva-1:0"]
 
 
 def test_failed_bulk_leaves_nothing_behind(elastic_store):

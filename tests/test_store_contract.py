@@ -509,6 +509,29 @@ def test_nearest_finds_passages_by_vector_best_first(store):
     assert ids(store.nearest(unit(1, 0), limit=2)) == ["aardvark-wire:0", "late:0"]
 
 
+def test_candidates_answer_as_search_and_nearest_do(store):
+    """What a check reads in one call (Elasticsearch sends both queries at once and reads the sources once) is
+    what the two queries give apart, with their windows of text and vectors."""
+    for k, (src, items) in enumerate(corpus()):
+        for passage in items:
+            passage.vector = unit(1, 0.1 * k + 0.03 * passage.index)
+        assert store.add_source(src, items) is True
+    as_searched = store.search("talks in Geneva", entities=["geneva"], limit=5)
+    as_nearest = store.nearest(unit(1, 0.2), limit=3)
+    found, near = store.candidates("talks in Geneva", unit(1, 0.2), entities=["geneva"], limit=5, nearest_limit=3)
+    assert as_searched and len(near) == 3
+    for got, expected in ((found, as_searched), (near, as_nearest)):
+        assert [(h.passage.id, round(h.score, 4), h.text_start, h.source.text, h.source.title) for h in got] == \
+            [(h.passage.id, round(h.score, 4), h.text_start, h.source.text, h.source.title) for h in expected]
+        assert all(float(h.passage.vector @ e.passage.vector) == pytest.approx(1.0, abs=1e-3)
+                   for h, e in zip(got, expected))
+    # No vector: no nearest passages; nothing to search for: no hits.
+    assert store.candidates("talks in Geneva", None, limit=5)[1] == []
+    assert store.candidates("", None, limit=5) == ([], [])
+    assert ids(store.candidates("talks", unit(1, 0), as_of="2024-05-14", limit=10)[1]) == \
+        ids(store.nearest(unit(1, 0), as_of="2024-05-14"))
+
+
 def test_both_stores_give_identical_verdicts(tmp_path, elastic_store):  # noqa: F811
     """The same sources through the same ingest into each store: the same verdicts, confidences and evidence."""
     from factcheck.check import check_claim

@@ -188,6 +188,12 @@ class Store(Protocol):
         being that cosine; passages stored without a vector are not found this way. `as_of` and `publisher`
         filter as in `search`."""
 
+    def candidates(self, text: str, vector, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
+                   date_to: Optional[str] = None, as_of: Optional[str] = None, limit: int = 50,
+                   nearest_limit: int = 20) -> tuple[list[Hit], list[Hit]]:
+        """What a check reads: `search(text, ...)` and `nearest(vector, limit=nearest_limit)` (none without a
+        vector), answered together (a store may send both queries at once)."""
+
     def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
                  date_from: Optional[str] = None, date_to: Optional[str] = None,
                  as_of: Optional[str] = None, limit: int = 200) -> list[Hit]:

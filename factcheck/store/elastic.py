@@ -81,6 +81,19 @@ def _vector(value) -> Optional[list[float]]:
     return values if any(values) else None
 
 
+def _reason(body) -> Optional[str]:
+    """Why Elasticsearch refused a request, from an error answer: the first root cause's reason ("all shards
+    failed" names no cause)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error
+    if not isinstance(error, dict):
+        return None
+    causes = error.get("root_cause") or []
+    cause = causes[0] if causes and isinstance(causes[0], dict) else error.get("caused_by") or error
+    return cause.get("reason") or error.get("reason") or error.get("type")
+
+
 def _unlist(values):
     """A stored vector back as float32 (None when there is none)."""
     if not values:
@@ -226,7 +239,8 @@ class ElasticStore:
             if exc.meta.status in UNAVAILABLE_STATUSES:
                 raise StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
                                        f"(HTTP {exc.meta.status}) while trying to {action}") from exc
-            raise StoreError(f"Elasticsearch refused to {action}: HTTP {exc.meta.status} {exc.message}") from exc
+            raise StoreError(f"Elasticsearch refused to {action}: HTTP {exc.meta.status} "
+                             f"{_reason(exc.body) or exc.message}") from exc
         except SerializationError as exc:
             raise StoreError(f"could not {action}: {exc}") from exc
         except TransportError as exc:
@@ -767,14 +781,15 @@ class ElasticStore:
         return {"from_": offset, "size": size} if size and offset <= MAX_OFFSET else None
 
     # -- retrieval ---------------------------------------------------------------------------------------
-    def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
-               date_to: Optional[str] = None, as_of: Optional[str] = None, publisher: Optional[str] = None,
-               limit: int = 50) -> list[Hit]:
-        self._ensure()
+    _HIT_SOURCE = ["doc", "source_id", "source_revision", "vector"]
+
+    def _search_body(self, text: str, entities: Iterable[str], date_from: Optional[str], date_to: Optional[str],
+                     as_of: Optional[str], publisher: Optional[str], limit: int) -> Optional[dict]:
+        """The full-text search of `search` as a request body; None when nothing can match."""
         text = (text or "").strip()
         keys = sorted({k for k in entities if k})
         if (not text and not keys) or limit <= 0:
-            return []
+            return None
         # A passage qualifies by one of the claim's indexed terms (textutil.index_terms: the same stemmed words
         # the SQLite store matches) or by a shared entity; entities and an overlapping date add to the score.
         # Constant scores for names and dates, as the SQLite store adds them, so both rank alike.
@@ -783,46 +798,94 @@ class ElasticStore:
         boosts: list[dict] = []
         terms = index_terms(text)
         if not terms and not keys:
-            return []
+            return None
         if terms:
             qualifies.append({"match": {"terms": {"query": terms, "operator": "or"}}})
         if (date_from or date_to) and not (date_from and date_to and date_from[:10] > date_to[:10]):
             boosts.append(_overlap(date_from, date_to, boost=1.0))
+        query = {"bool": {"must": [{"bool": {"should": qualifies, "minimum_should_match": 1}}],
+                          "should": boosts, "filter": self._filters(as_of, publisher)}}
+        return {"query": query, "size": min(int(limit), MAX_WINDOW), "_source": self._HIT_SOURCE}
+
+    def _knn_body(self, vector, as_of: Optional[str], publisher: Optional[str], limit: int) -> Optional[dict]:
+        """The vector search of `nearest` as a request body; None without a vector."""
+        query_vector = _vector(vector)
+        if query_vector is None or limit <= 0:
+            return None
+        # Passages of a superseded revision are dropped by _hits: ask for a few more.
+        knn = {"field": "vector", "query_vector": query_vector, "k": int(limit) + 10,
+               "num_candidates": max(100, 5 * int(limit))}
+        filters = self._filters(as_of, publisher)
+        if filters:
+            knn["filter"] = filters
+        return {"knn": knn, "size": int(limit) + 10, "_source": self._HIT_SOURCE}
+
+    @staticmethod
+    def _filters(as_of: Optional[str], publisher: Optional[str]) -> list[dict]:
         filters: list[dict] = []
         if publisher:
             filters.append({"term": {"publisher": publisher}})
         if as_of:
             filters.append(_as_of_filter(as_of))
-        query = {"bool": {"must": [{"bool": {"should": qualifies, "minimum_should_match": 1}}],
-                          "should": boosts, "filter": filters}}
+        return filters
+
+    @staticmethod
+    def _cosines(hits: list[dict]) -> list[dict]:
+        """Elasticsearch scores cosine kNN as (1 + cosine) / 2: give the cosine, as the SQLite store does."""
+        for hit in hits:
+            hit["_score"] = 2.0 * float(hit.get("_score") or 0.0) - 1.0
+        return hits
+
+    def search(self, text: str, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
+               date_to: Optional[str] = None, as_of: Optional[str] = None, publisher: Optional[str] = None,
+               limit: int = 50) -> list[Hit]:
+        self._ensure()
+        body = self._search_body(text, entities, date_from, date_to, as_of, publisher, limit)
+        if body is None:
+            return []
         with self._errors("search passages"):
-            hits = self.es.search(index=self.alias("passages"), query=query, size=min(int(limit), MAX_WINDOW),
-                                  source=["doc", "source_id", "source_revision", "vector"])["hits"]["hits"]
+            hits = self.es.search(index=self.alias("passages"), query=body["query"], size=body["size"],
+                                  source=body["_source"])["hits"]["hits"]
         return self._hits(hits)
 
     def nearest(self, vector, *, as_of: Optional[str] = None, publisher: Optional[str] = None,
                 limit: int = 20) -> list[Hit]:
         self._ensure()
-        query_vector = _vector(vector)
-        if query_vector is None or limit <= 0:
+        body = self._knn_body(vector, as_of, publisher, limit)
+        if body is None:
             return []
-        filters: list[dict] = []
-        if publisher:
-            filters.append({"term": {"publisher": publisher}})
-        if as_of:
-            filters.append(_as_of_filter(as_of))
-        # Passages of a superseded revision are dropped by _hits: ask for a few more.
-        knn = {"field": "vector", "query_vector": query_vector, "k": int(limit) + 10,
-               "num_candidates": max(100, 5 * int(limit))}
-        if filters:
-            knn["filter"] = filters
         with self._errors("search passages by vector"):
-            hits = self.es.search(index=self.alias("passages"), knn=knn, size=int(limit) + 10,
-                                  source=["doc", "source_id", "source_revision", "vector"])["hits"]["hits"]
-        for hit in hits:
-            # Elasticsearch scores cosine kNN as (1 + cosine) / 2: give the cosine, as the SQLite store does.
-            hit["_score"] = 2.0 * float(hit.get("_score") or 0.0) - 1.0
-        return self._hits(hits)[: int(limit)]
+            hits = self.es.search(index=self.alias("passages"), knn=body["knn"], size=body["size"],
+                                  source=body["_source"])["hits"]["hits"]
+        return self._hits(self._cosines(hits))[: int(limit)]
+
+    def candidates(self, text: str, vector, *, entities: Iterable[str] = (), date_from: Optional[str] = None,
+                   date_to: Optional[str] = None, as_of: Optional[str] = None, limit: int = 50,
+                   nearest_limit: int = 20) -> tuple[list[Hit], list[Hit]]:
+        """Both queries in one request (the node runs them side by side) and their sources read once."""
+        self._ensure()
+        bodies = [self._search_body(text, entities, date_from, date_to, as_of, None, limit),
+                  self._knn_body(vector, as_of, None, nearest_limit)]
+        asked = [body for body in bodies if body is not None]
+        if not asked:
+            return [], []
+        with self._errors("search passages"):
+            responses = self.es.msearch(index=self.alias("passages"),
+                                        searches=[part for body in asked for part in ({}, body)])["responses"]
+        for response in responses:
+            if "error" in response:
+                status = response.get("status") or 500
+                reason = _reason(response) or "refused"
+                if status in UNAVAILABLE_STATUSES:
+                    raise StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
+                                           f"(HTTP {status}) while trying to search passages")
+                raise StoreError(f"Elasticsearch refused to search passages: HTTP {status} {reason}")
+        found = iter(responses)
+        text_hits = next(found)["hits"]["hits"] if bodies[0] is not None else []
+        vector_hits = self._cosines(next(found)["hits"]["hits"]) if bodies[1] is not None else []
+        hits = self._hit_list(text_hits + vector_hits)
+        return ([h for h in hits[:len(text_hits)] if h is not None],
+                [h for h in hits[len(text_hits):] if h is not None][: int(nearest_limit)])
 
     def timeline(self, *, query: Optional[str] = None, entity: Optional[str] = None,
                  date_from: Optional[str] = None, date_to: Optional[str] = None,
@@ -850,6 +913,10 @@ class ElasticStore:
         """Hits with their sources, each with the window of its source's text around the passage (base.Hit);
         passages whose source is not stored (an unfinished add) or that belong to another revision of it (an
         unfinished or superseded version) are left out."""
+        return [hit for hit in self._hit_list(hits) if hit is not None]
+
+    def _hit_list(self, hits: list[dict]) -> list[Optional[Hit]]:
+        """`_hits` item for item, with None for a passage left out."""
         passages = []
         for h in hits:
             passage = Passage.from_dict(h["_source"]["doc"])
@@ -860,6 +927,7 @@ class ElasticStore:
         for h, passage in zip(hits, passages):
             found = docs.get(h["_source"]["source_id"])
             if found is None or h["_source"].get("source_revision") != found[0].get("revision"):
+                out.append(None)
                 continue
             doc, source, windows = found
             text_start, text = windows.get((passage.start, passage.end), (0, ""))

@@ -458,6 +458,11 @@ class SqliteStore:
                 (match, *params, wanted))
         return [(r["rowid"], r["score"]) for r in rows]
 
+    def candidates(self, text: str, vector, *, entities: Iterable[str] = (), date_from=None, date_to=None,
+                   as_of=None, limit: int = 50, nearest_limit: int = 20) -> tuple[list[Hit], list[Hit]]:
+        found = self.search(text, entities=entities, date_from=date_from, date_to=date_to, as_of=as_of, limit=limit)
+        return found, self.nearest(vector, as_of=as_of, limit=nearest_limit) if vector is not None else []
+
     @_borrowing
     def nearest(self, vector, *, as_of=None, publisher=None, limit: int = 20) -> list[Hit]:
         if vector is None or limit <= 0:
