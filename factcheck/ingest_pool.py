@@ -24,6 +24,7 @@ from typing import Optional
 WORKER_LOST = ("extraction failed: an extraction worker process ended unexpectedly; not stored (re-run the "
                "ingest to store it)")
 PARENT_CHECK_SECONDS = 1.0
+STOP_SECONDS = 5.0  # how long a stop waits for each killed worker, and for the executor's manager thread
 MAX_BROKEN_POOLS = 3  # pools in a row that died before finishing a batch: something kills every worker
 
 
@@ -140,17 +141,28 @@ class ExtractionPool:
         executor, self.executor = self.executor, None
         if executor is None:
             return
-        if kill:  # Ctrl-C, an error, a broken pool: do not wait for the batches being extracted
-            # the executor offers no way to stop running tasks before Python 3.14 (terminate_workers)
-            processes = list((getattr(executor, "_processes", None) or {}).values())
-            executor.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                if process.is_alive():
-                    process.kill()
-            for process in processes:
-                process.join(5)
-        else:
+        if not kill:
             executor.shutdown(wait=True)
+            return
+        # Ctrl-C, an error, a broken pool: do not wait for the batches being extracted. The executor offers no
+        # way to stop running tasks before Python 3.14 (terminate_workers), so its workers are killed here.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        results = getattr(executor, "_result_queue", None)
+        manager = getattr(executor, "_executor_manager_thread", None)
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join(STOP_SECONDS)
+        # A worker killed while sending its result leaves part of it in the result pipe, and the executor's
+        # manager thread waits for the rest for ever; Python's exit joins that thread, so the process would
+        # hang after Ctrl-C. With the workers gone, closing this process's end for writing ends that read
+        # (end of file: the executor takes the pool as broken and cleans up).
+        if results is not None:
+            results._writer.close()
+        if manager is not None:
+            manager.join(STOP_SECONDS)
 
     def close(self, kill: bool = False) -> None:
         """Stop the workers: after the last batch (kill=False), or at once (Ctrl-C, an error)."""
