@@ -122,13 +122,36 @@ class ExtractionPool:
     def result(self, future: Future) -> tuple[Optional[list], Optional[str]]:
         """(the batch's `Extracted` list, None), or (None, the reason every source of the batch failed)."""
         try:
-            extracted = future.result()
+            extracted = self._wait(future)
         except BrokenProcessPool:
             return None, WORKER_LOST
         except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be sent back: this batch only
             return None, f"extraction failed: {type(exc).__name__}: {exc}"
         self.broken_in_a_row = 0
         return extracted, None
+
+    def _wait(self, future: Future) -> list:
+        """future.result(); but a pool with a worker dead for STOP_SECONDS is stopped, which fails its batches. The
+        executor sees a dead worker at once, unless it died while sending its result: it then waits for the rest
+        of that result for ever."""
+        dead_since = None
+        while True:
+            try:
+                return future.result(timeout=PARENT_CHECK_SECONDS)
+            except TimeoutError:
+                if future.done():  # the batch itself raised TimeoutError
+                    raise
+            processes = list((getattr(self.executor, "_processes", None) or {}).values())
+            if all(process.is_alive() for process in processes):
+                dead_since = None
+            elif dead_since is None:
+                dead_since = time.monotonic()
+            elif time.monotonic() - dead_since >= STOP_SECONDS:
+                self.broken_in_a_row += 1
+                self._stop(kill=True)
+                if not future.done():
+                    raise BrokenProcessPool("the pool was stopped")
+                return future.result()
 
     def _replace(self) -> None:
         self.broken_in_a_row += 1
