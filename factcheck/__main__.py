@@ -1,13 +1,18 @@
 """Command line: python -m factcheck ingest|check|spot|timeline|serve|keys|indexes|timeml ...
 
 Exit status: 0 success, 1 some items failed, 2 the command itself failed (bad arguments, store unavailable,
-nothing usable). Bad input never ends in a traceback: it is reported as "ITEM: REASON" on stderr.
+nothing usable), 130 interrupted (Ctrl-C). Bad input never ends in a traceback: it is reported as "ITEM: REASON"
+on stderr.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +20,8 @@ from .config import Config
 from .store.base import StoreError, StoreUnavailable
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_FAILED = 0, 1, 2
+EXIT_INTERRUPTED = 130  # Ctrl-C: what a shell reports for a process ended by SIGINT
+EXIT_GRACE_SECONDS = 5.0  # after Ctrl-C, the longest Python's own exit (joining threads, processes) may take
 
 
 class CommandError(Exception):
@@ -559,7 +566,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """Run one command; return the exit status."""
+    """Run one command; return the exit status (EXIT_INTERRUPTED after Ctrl-C, wherever it came)."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _exit_within(seconds: float, status: int) -> None:
+    """End the process with `status` if it still runs `seconds` from now. Python's exit waits with no limit for
+    the threads and processes of concurrent.futures and multiprocessing; after Ctrl-C one may be stuck."""
+    def deadline() -> None:
+        time.sleep(seconds)
+        _err(f"interrupted: the clean-up did not end within {seconds:g} s; exiting without it")
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(status)
+
+    threading.Thread(target=deadline, name="exit-deadline", daemon=True).start()
+
+
+def _run(argv: Optional[list[str]]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -578,11 +609,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         _err(f"error: {exc}")
     except ImportError as exc:  # a module of the tree is missing or broken: say which, no traceback
         _err(f"error: {exc}")
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
     return EXIT_FAILED
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    if status == EXIT_INTERRUPTED:  # a second Ctrl-C must not turn the exit into a traceback; and exit soon
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _exit_within(EXIT_GRACE_SECONDS, status)
+    sys.exit(status)

@@ -306,11 +306,36 @@ def test_ctrl_c_stops_workers_and_leaves_only_whole_sources(tmp_path, demo_refer
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
+    assert "did not end within" not in err  # the workers were stopped, not left to the exit deadline
     assert len(workers) >= 3  # the fork server and two workers (and a resource tracker)
     wait_for(lambda: not any(alive(pid) for pid in workers), "the worker processes to end", timeout=30)
     first = whole_sources(db, reference)
     assert 0 < len(first) < ARTICLES
     rerun_fills_the_gap(db, data, reference, added=ARTICLES - len(first), unchanged=len(first))
+
+
+def test_an_interrupted_cli_whose_clean_up_is_stuck_still_exits_130_soon(tmp_path):
+    """The exit deadline after Ctrl-C: a thread that never ends (Python's exit would join it for ever) does not
+    keep the CLI running; it exits with 130, saying so."""
+    code = """
+import runpy, sys, threading
+import factcheck.ingest
+
+def interrupted(*args, **kwargs):
+    threading.Thread(target=threading.Event().wait, name="never-ends").start()
+    raise KeyboardInterrupt
+
+factcheck.ingest.ingest_paths = interrupted
+sys.argv = ["factcheck", "ingest", "nothing.jsonl"]
+runpy.run_module("factcheck", run_name="__main__", alter_sys=True)
+"""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], env=cli_env(tmp_path / "fc.db"), capture_output=True,
+                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 130, result.stderr
+    assert result.stderr.startswith("interrupted\n") and "did not end within 5 s" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 30
 
 
 def test_a_killed_worker_fails_the_batches_in_the_pool_and_a_rerun_fills_the_gap(tmp_path, demo_reference):
