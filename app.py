@@ -2,10 +2,11 @@
 
 FACTCHECK_WORKERS > 1 serves with gunicorn, that many processes of FACTCHECK_THREADS threads each."""
 import os
+import sys
 
 from factcheck import create_app, load_demo, serve_app
 from factcheck.keys import serve_guard
-from factcheck.serving import check_counts, exec_gunicorn
+from factcheck.serving import CannotListen, check_counts, check_listen, exec_gunicorn
 
 app = create_app()
 
@@ -24,11 +25,17 @@ if __name__ == "__main__":
     except ValueError as exc:
         print(f"FACTCHECK_WORKERS, FACTCHECK_THREADS: {exc}")
         raise SystemExit(2)
-    load_demo(app.extensions["factcheck_store"], config)
-    if config.workers > 1:  # gunicorn: a fresh master whose workers build their own apps
-        app.extensions["factcheck_store"].close()
-        print(f"factcheck is running at http://{host}:{port}/ ({config.workers} processes of {config.threads} "
-              "threads)")
-        exec_gunicorn(host, port, config.workers, config.threads)
-    print(f"factcheck is running at http://{host}:{port}/")
-    serve_app(app, host, port, config.threads)
+    try:
+        check_listen(host, port)  # before the demo corpus is loaded: a port in use is said at once
+        load_demo(app.extensions["factcheck_store"], config)
+        if config.workers > 1:  # gunicorn: a fresh master whose workers build their own apps
+            app.extensions["factcheck_store"].close()
+            print(f"factcheck is running at http://{host}:{port}/ ({config.workers} processes of "
+                  f"{config.threads} threads)")
+            exec_gunicorn(host, port, config.workers, config.threads)
+        print(f"factcheck is running at http://{host}:{port}/")
+        serve_app(app, host, port, config.threads)
+    except CannotListen as exc:
+        print(f"{exc}; choose another port with the PORT setting (e.g. PORT={port + 1} scripts/serve)",
+              file=sys.stderr)
+        raise SystemExit(2)

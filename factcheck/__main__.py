@@ -384,7 +384,7 @@ def cmd_serve(args, config: Config) -> int:
         raise CommandError(f"the web app is not available: {exc}") from None
     from .keys import serve_guard
 
-    from .serving import check_counts, exec_gunicorn
+    from .serving import CannotListen, check_counts, check_listen, exec_gunicorn
 
     workers = config.workers if args.workers is None else args.workers
     threads = config.threads if args.threads is None else args.threads
@@ -397,15 +397,20 @@ def cmd_serve(args, config: Config) -> int:
     allowed_host, message = serve_guard(open_admin(config), args.host)
     if not allowed_host:
         raise CommandError(message)
-    if message:
-        _err(message)
-    if workers > 1:
-        # A fresh gunicorn master: each worker builds its own app (nothing opened here is inherited).
-        print(f"factcheck is running at http://{args.host}:{args.port}/ ({workers} processes of {threads} threads)")
-        exec_gunicorn(args.host, args.port, workers, threads)
-    app = create_app()
-    print(f"factcheck is running at http://{args.host}:{args.port}/")
-    serve_app(app, args.host, args.port, threads)
+    try:
+        check_listen(args.host, args.port)  # before the slow start: a port in use is said at once
+        if message:
+            _err(message)
+        if workers > 1:
+            # A fresh gunicorn master: each worker builds its own app (nothing opened here is inherited).
+            print(f"factcheck is running at http://{args.host}:{args.port}/ ({workers} processes of {threads} "
+                  "threads)")
+            exec_gunicorn(args.host, args.port, workers, threads)
+        app = create_app()
+        print(f"factcheck is running at http://{args.host}:{args.port}/")
+        serve_app(app, args.host, args.port, threads)
+    except CannotListen as exc:
+        raise CommandError(f"serve: {exc}; choose another port with --port") from None
     return EXIT_OK
 
 

@@ -8,8 +8,10 @@ another: when FACTCHECK_SECRET_KEY is unset, one random key is made for the run 
 """
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import socket
 import sys
 from pathlib import Path
 
@@ -23,16 +25,56 @@ def check_counts(workers: int, threads: int) -> None:
             raise ValueError(f"{name} must be at least 1, got {value!r}")
 
 
-def serve_waitress(app, host: str, port: int, threads: int) -> None:
-    """Serve `app` in this process with waitress and `threads` request threads, until interrupted."""
-    from waitress import serve
+class CannotListen(Exception):
+    """No server can listen on the address; the message names it and says why, in one line."""
 
-    serve(app, host=host, port=port, threads=threads, ident="factcheck")
+
+def address(host: str, port: int) -> str:
+    """host:port as one writes it ([::1]:5000 for an IPv6 address)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> CannotListen:
+    if exc.errno == errno.EADDRINUSE:
+        return CannotListen(f"{address(host, port)} is already in use (another program is listening there)")
+    return CannotListen(f"cannot listen on {address(host, port)}: {exc.strerror or exc}")
+
+
+def check_listen(host: str, port: int) -> None:
+    """CannotListen if a server could not listen on host:port now (another program has the port, the address is
+    not this machine's, ...). Checked before the slow start (models, the demo corpus, gunicorn's workers)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise CannotListen(f"cannot listen on {address(host, port)}: {exc.strerror}") from None
+    for family, kind, proto, _, sockaddr in found:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress and gunicorn bind
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                raise _cannot_listen(host, port, exc) from None
+
+
+def serve_waitress(app, host: str, port: int, threads: int) -> None:
+    """Serve `app` in this process with waitress and `threads` request threads, until interrupted; CannotListen
+    if the address cannot be had."""
+    import logging
+
+    from waitress import create_server
+
+    logging.basicConfig()  # this and the rest as waitress.serve does, with the bind's error made one line
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="factcheck")
+    except OSError as exc:
+        raise _cannot_listen(host, port, exc) from None
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 def gunicorn_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
     """The command that serves the app with gunicorn: `workers` processes of `threads` threads."""
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    bind = address(host, port)
     here = Path(__file__).resolve()  # the config by its path, and --pythonpath: this factcheck from any cwd
     return [sys.executable, "-m", "gunicorn", "--pythonpath", str(here.parents[1]),
             "--config", str(here.with_name("gunicorn_conf.py")), "--bind", bind,
@@ -61,4 +103,4 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     os.execve(sys.executable, gunicorn_argv(host, port, workers, threads), worker_environment(workers))
 
 
-__all__ = ["APP_FACTORY", "check_counts", "serve_waitress", "gunicorn_argv", "worker_environment", "exec_gunicorn"]
+__all__ = ["APP_FACTORY", "CannotListen", "address", "check_counts", "check_listen", "serve_waitress", "gunicorn_argv", "worker_environment", "exec_gunicorn"]

@@ -4,6 +4,7 @@ sessions across its processes, and refusing a public address while no API key ex
 import http.cookiejar
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -250,6 +251,37 @@ def test_serve_refuses_counts_below_one_naming_the_option(tmp_path, args, named)
                             cwd=ROOT, env=server_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert named in result.stderr
+
+
+@pytest.mark.parametrize("command, hint", [
+    (["-m", "factcheck", "serve"], "--port"),
+    (["-m", "factcheck", "serve", "--workers", "2"], "--port"),  # the gunicorn path
+    (["app.py"], "PORT="),  # what scripts/serve runs; its port is the PORT setting
+], ids=["waitress", "gunicorn", "app.py"])
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path, command, hint):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = [*command, "--port", str(port)] if command[0] == "-m" else command
+        result = subprocess.run([sys.executable, *args], cwd=ROOT, env=server_env(tmp_path, PORT=str(port)),
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port} is already in use" in lines[0] and hint in lines[0], lines
+
+
+def test_waitress_on_a_port_taken_after_the_check_says_so(tmp_path):
+    """The check before the start cannot hold the port: one taken just after it is reported the same way."""
+    from factcheck.serving import CannotListen, serve_waitress
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CannotListen, match=f"^127.0.0.1:{port} is already in use"):
+            serve_waitress(lambda environ, start_response: [], "127.0.0.1", port, 1)
 
 
 def test_log_in_with_redis_down_is_a_503_page_not_a_500(tmp_path):
