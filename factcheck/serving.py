@@ -103,4 +103,5 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int) -> None:
     os.execve(sys.executable, gunicorn_argv(host, port, workers, threads), worker_environment(workers))
 
 
-__all__ = ["APP_FACTORY", "CannotListen", "address", "check_counts", "check_listen", "serve_waitress", "gunicorn_argv", "worker_environment", "exec_gunicorn"]
+__all__ = ["APP_FACTORY", "CannotListen", "address", "check_counts", "check_listen", "serve_waitress", "gunicorn_argv",
+           "worker_environment", "exec_gunicorn"]
