@@ -7,7 +7,8 @@ the URL's port; a node started otherwise reads as 0).
 The 120 Wikinews documents are ingested into a fresh index prefix (deleted at the end), 100 claims made from their
 sentences as bench/speed.py makes them, 30 checks saved (for the repeat search); then per call type: node CPU and
 wall ms per call (3 passes over the claims; `check_claim` 1 pass), and the bare passage query without the source
-reads, with and without the passages' _source and vectors, for comparison.
+reads, with and without the passages' _source and vectors, for comparison. `candidates` is what a check calls
+since stop 20 (both queries in one msearch, their sources in one mget).
 """
 import os
 import sys
@@ -50,11 +51,14 @@ def main() -> None:
             print(f"{name:32s} node CPU {1000 * (node_cpu_seconds() - cpu) / calls:6.1f} ms/call  "
                   f"wall {1000 * (time.perf_counter() - start) / calls:6.1f} ms")
 
-        def search(i, analysis):
+        def query(analysis):
             dates = checkable_dates(analysis.dates)
-            store.search(analysis.text, entities=[e.key for e in analysis.entities],
-                         date_from=min((d.range_start for d in dates), default=None),
-                         date_to=max((d.range_end for d in dates), default=None), limit=40)
+            return dict(entities=[e.key for e in analysis.entities],
+                        date_from=min((d.range_start for d in dates), default=None),
+                        date_to=max((d.range_end for d in dates), default=None), limit=40)
+
+        def search(i, analysis):
+            store.search(analysis.text, **query(analysis))
 
         def bare(source):
             def call(i, analysis):
@@ -64,6 +68,8 @@ def main() -> None:
 
         measure("search (query + source reads)", search)
         measure("nearest (kNN + source reads)", lambda i, a: store.nearest(vectors[i], limit=20))
+        measure("candidates (both, sources once)",
+                lambda i, a: store.candidates(a.text, vectors[i], **query(a), nearest_limit=20))
         measure("nearest_checks", lambda i, a: store.nearest_checks(vectors[i], limit=20))
         measure("search_checks", lambda i, a: store.search_checks(a.text, limit=20))
         measure("check_claim, whole", lambda i, a: check_claim(store, a.text, claims[i]["claim_date"]), 1)
