@@ -211,7 +211,7 @@ class TimedStore:
         return getattr(self._store, name)
 
 
-class SearchTimer:
+class RetrievalTimer:
     """Pass-through to a store that adds the time spent in retrieval (store.candidates: the full-text and the
     vector query with their passages' sources; before 2240371 this timed store.search alone) to `seconds`."""
 
@@ -443,7 +443,7 @@ def check_phase(store, claims: list[dict], warmup: list[dict]) -> dict:
     """Latency of check_claim per call (perf_counter), after warm-up calls."""
     for item in warmup:
         check_claim(store, item["claim"], claim_date=item["claim_date"])
-    timed = SearchTimer(store)
+    timed = RetrievalTimer(store)
     latencies, search_ms, verdicts, evidence = [], [], {}, 0
     for number, item in enumerate(claims, start=1):
         timed.seconds = 0.0

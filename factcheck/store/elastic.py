@@ -236,15 +236,19 @@ class ElasticStore:
         except EsConnectionError as exc:
             raise StoreUnavailable(f"cannot connect to Elasticsearch at {self._display_url} to {action}") from exc
         except ApiError as exc:
-            if exc.meta.status in UNAVAILABLE_STATUSES:
-                raise StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
-                                       f"(HTTP {exc.meta.status}) while trying to {action}") from exc
-            raise StoreError(f"Elasticsearch refused to {action}: HTTP {exc.meta.status} "
-                             f"{_reason(exc.body) or exc.message}") from exc
+            raise self._refusal(action, exc.meta.status, _reason(exc.body) or exc.message) from exc
         except SerializationError as exc:
             raise StoreError(f"could not {action}: {exc}") from exc
         except TransportError as exc:
             raise StoreUnavailable(f"Elasticsearch at {self._display_url} failed to {action}: {exc}") from exc
+
+    def _refusal(self, action: str, status: int, reason: str) -> StoreError:
+        """The store's exception for an error answer: StoreUnavailable for an overloaded or unreachable node,
+        StoreError with the reason otherwise."""
+        if status in UNAVAILABLE_STATUSES:
+            return StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
+                                    f"(HTTP {status}) while trying to {action}")
+        return StoreError(f"Elasticsearch refused to {action}: HTTP {status} {reason}")
 
     def alias(self, kind: str) -> str:
         return f"{self.prefix}-{kind}"
@@ -872,14 +876,10 @@ class ElasticStore:
         with self._errors("search passages"):
             responses = self.es.msearch(index=self.alias("passages"),
                                         searches=[part for body in asked for part in ({}, body)])["responses"]
-        for response in responses:
+        for response in responses:  # each part answers on its own: a refused one is in the answer, not raised
             if "error" in response:
-                status = response.get("status") or 500
-                reason = _reason(response) or "refused"
-                if status in UNAVAILABLE_STATUSES:
-                    raise StoreUnavailable(f"Elasticsearch at {self._display_url} is overloaded or unavailable "
-                                           f"(HTTP {status}) while trying to search passages")
-                raise StoreError(f"Elasticsearch refused to search passages: HTTP {status} {reason}")
+                raise self._refusal("search passages", response.get("status") or 500,
+                                    _reason(response) or "refused")
         found = iter(responses)
         text_hits = next(found)["hits"]["hits"] if bodies[0] is not None else []
         vector_hits = self._cosines(next(found)["hits"]["hits"]) if bodies[1] is not None else []
