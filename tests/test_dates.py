@@ -319,6 +319,7 @@ def test_impossible_dates(sentence):
     ("Prices rose last week.", "last week"),
     ("They met last November.", "last November"),
     ("The company was founded three days ago.", "three days ago"),
+    ("Turkey prices rose before Thanksgiving Day.", "Thanksgiving Day"),  # its day depends on the year
 ])
 def test_no_anchor_relative(sentence, span):
     m = only(sentence, None)
@@ -331,6 +332,9 @@ def test_no_anchor_relative(sentence, span):
     ("The deal was signed on 13 March.", "XXXX-03-13"),
     ("The deal was signed on March 13.", "XXXX-03-13"),
     ("The deal was signed in June.", "XXXX-06"),
+    # A holiday on the same day every year is that day, year unknown.
+    ("The quake struck on New Year's Day.", "XXXX-01-01"),
+    ("The shops close early on Christmas Eve.", "XXXX-12-24"),
 ])
 def test_no_anchor_no_year(sentence, value):
     m = only(sentence, None)

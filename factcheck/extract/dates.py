@@ -549,6 +549,9 @@ def _h_holiday(m, ctx):
     if not (mod or m.group("prep") or name.endswith((" day", " eve"))):
         return None  # "Christmas shopping", "Thanksgiving dinner": not a date
     if ctx.anchor is None:
+        if name.startswith(("christmas", "new year", "independence")):  # the same day every year
+            fixed = _holiday(name, 2000)
+            return _unresolved(ctx, (s, e), "day", note=NO_YEAR_NOTE, value=f"XXXX-{fixed:%m-%d}")
         return _unresolved(ctx, (s, e), "day")
     a = ctx.anchor
     if mod == "this":
