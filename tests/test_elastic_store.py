@@ -151,6 +151,70 @@ def test_migrate_moves_aliases_and_keeps_everything(elastic_store):
     assert elastic_store.get_check(check_id).claim == "Norway and Chile met"
 
 
+def _unit(seed: int):
+    import numpy as np
+
+    vector = np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_vectors_are_kept_compact_and_an_older_index_reads_and_migrates(es_session_prefix, monkeypatch):
+    """Vectors sit in _source in Elasticsearch's compact form (base64), so hits read them as written instead of
+    the node rebuilding each from the index. An index made by an older definition (vectors left out of _source)
+    reads the same vectors, says it is not current, and `indexes migrate` brings it to the compact form."""
+    import numpy as np
+
+    from factcheck.store import elastic
+
+    real = elastic.load_definition
+
+    def older(kind):  # the definitions before the compact form: vectors left out of _source (Elasticsearch 9's default)
+        definition = real(kind)
+        definition["settings"] = {k: v for k, v in definition["settings"].items() if k != "mapping"}
+        return definition
+
+    store = ElasticStore(ES_URL, prefix=f"{es_session_prefix}-{next(_counter)}", refresh="wait_for")
+    try:
+        monkeypatch.setattr(elastic, "load_definition", older)
+        store.ensure_indexes()
+        monkeypatch.setattr(elastic, "load_definition", real)
+        source, passage = _source(), _passage()
+        source.title = "Fisheries deal in Geneva"
+        source.title_vector, passage.vector = _unit(1), _unit(2)
+        store.add_source(source, [passage])
+        check_id = store.save_check(Verdict("Norway and Chile met", "SUPPORTED", 0.8, None, [], [],
+                                            claim_vector=_unit(3)))
+
+        def read():
+            hits, near = store.candidates("fisheries agreement Geneva", _unit(2), limit=5, nearest_limit=5)
+            assert [h.passage.id for h in hits] == [h.passage.id for h in near] == ["geneva-1:0"]
+            for hit in (hits[0], near[0]):
+                np.testing.assert_allclose(hit.passage.vector, _unit(2), atol=1e-3)  # float16 precision
+                np.testing.assert_allclose(hit.source.title_vector, _unit(1), atol=1e-3)
+            assert near[0].score == pytest.approx(1.0, abs=1e-3)
+            found = store.nearest_checks(_unit(3), limit=1)
+            assert found[0].check.id == check_id
+            np.testing.assert_allclose(found[0].vector, _unit(3), atol=1e-3)
+
+        def raw(kind, field):
+            return store.es.search(index=store.alias(kind), size=1, source=[field])["hits"]["hits"][0]["_source"][field]
+
+        read()
+        assert isinstance(raw("passages", "vector"), list)  # rebuilt by the node from the index
+        assert not store.index_status()["passages"]["current"]
+
+        indexes_cli.migrate(store)
+        assert all(kind["current"] for kind in store.index_status().values())
+        for kind, field in (("passages", "vector"), ("sources", "title_vector"), ("checks", "claim_vector")):
+            assert isinstance(raw(kind, field), str)  # as written: base64 of 384 float32
+        read()
+        store.add_source(_source("geneva-2"), [_passage("geneva-2")])  # written compact, no vector: none stored
+        assert store.get_passages("geneva-2") == [_passage("geneva-2")]
+    finally:
+        _delete_indexes(store, store.prefix)
+        store.close()
+
+
 def test_concurrent_style_duplicate_create_returns_false(elastic_store):
     """The source document is created with op_type=create: a second writer that raced past has_source loses."""
     assert elastic_store.add_source(_source(), [_passage()]) is True

@@ -10,6 +10,7 @@ Passages of a replaced revision are deleted afterwards (a replaced version itsel
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -94,12 +95,27 @@ def _reason(body) -> Optional[str]:
     return cause.get("reason") or error.get("reason") or error.get("type")
 
 
+def _stored_vector(value) -> Optional[str]:
+    """A vector as a document holds it: base64 of big-endian float32 (Elasticsearch's compact form of a
+    dense_vector), kept as written in `_source` (indexes/*.json: exclude_source_vectors false), so that a hit's
+    vector is read back as a ~2 KB string instead of being rebuilt from the index for every hit."""
+    values = _vector(value)
+    if values is None:
+        return None
+    import numpy as np
+
+    return base64.b64encode(np.asarray(values, dtype=">f4").tobytes()).decode("ascii")
+
+
 def _unlist(values):
-    """A stored vector back as float32 (None when there is none)."""
+    """A stored vector back as float32 (None when there is none): from its base64 form, or from the list of
+    floats Elasticsearch rebuilds for an index that leaves vectors out of `_source` (before `indexes migrate`)."""
     if not values:
         return None
     import numpy as np
 
+    if isinstance(values, str):
+        return np.frombuffer(base64.b64decode(values), dtype=">f4").astype(np.float32)
     return np.asarray(values, dtype=np.float32)
 
 
@@ -107,6 +123,15 @@ def text_chunks(text: str) -> dict[str, str]:
     """The text in pieces of TEXT_CHUNK characters keyed "0", "1", ...: a hit reads the few around its passage
     (by _source filtering) instead of the whole text, which stays in `text` for everything else."""
     return {str(number): text[at:at + TEXT_CHUNK] for number, at in enumerate(range(0, len(text), TEXT_CHUNK))}
+
+
+def _compact(doc: dict, field: str, **extra) -> dict:
+    """A stored document with its vector field in the compact form (left out when there is none)."""
+    out = {**doc, **extra}
+    vector = _stored_vector(_unlist(out.pop(field, None)))
+    if vector:
+        out[field] = vector
+    return out
 
 
 def _chunk_numbers(low: int, high: int) -> list[int]:
@@ -117,7 +142,7 @@ def _chunk_numbers(low: int, high: int) -> list[int]:
 def source_doc(source: Source) -> dict:
     doc = {**source.to_dict(), "published_day": _day(source.published_at), "revision": revision(source),
            "text_chunks": text_chunks(source.text or "")}
-    title_vector = _vector(source.title_vector)
+    title_vector = _stored_vector(source.title_vector)
     if title_vector:
         doc["title_vector"] = title_vector
     return doc
@@ -162,7 +187,7 @@ def passage_doc(passage: Passage, source: Source) -> dict:
         "date_range": [{"gte": start, "lte": end} for start, end in spans],
         "first_date": spans[0][0] if spans else None,
         "doc": passage.to_dict(),
-        **({"vector": vector} if (vector := _vector(passage.vector)) else {}),
+        **({"vector": vector} if (vector := _stored_vector(passage.vector)) else {}),
     }
 
 
@@ -393,11 +418,14 @@ class ElasticStore:
                                     source_excludes=["text", "text_chunks"]):
                 light_sources[hit["_id"]] = (Source.from_dict({**hit["_source"], "text": ""}),
                                              hit["_source"].get("revision"))
-            # Sources stored before text_chunks existed get theirs (hits read their text from them).
+            # Sources stored before text_chunks existed get theirs (hits read their text from them); vectors are
+            # written in their compact form (read back as lists from an index that left them out of _source).
             self._copy(old["sources"], new["sources"],
-                       lambda hit: {**hit["_source"], "text_chunks": text_chunks(hit["_source"].get("text") or "")})
+                       lambda hit: _compact(hit["_source"], "title_vector",
+                                            text_chunks=text_chunks(hit["_source"].get("text") or "")))
+            self._copy(old["checks"], new["checks"], lambda hit: _compact(hit["_source"], "claim_vector"))
             for kind in KINDS:
-                if kind not in ("passages", "sources"):
+                if kind not in ("passages", "sources", "checks"):
                     self._copy(old[kind], new[kind], lambda hit: hit["_source"])
 
             def rebuilt(hit: dict) -> Optional[dict]:
@@ -407,7 +435,7 @@ class ElasticStore:
                         or hit["_source"].get("source_revision") != stored_revision:
                     return None
                 passage = Passage.from_dict(hit["_source"]["doc"])
-                passage.vector = hit["_source"].get("vector")
+                passage.vector = _unlist(hit["_source"].get("vector"))
                 doc = passage_doc(passage, source)
                 doc["source_revision"] = stored_revision  # None for passages written before revisions existed
                 return doc
@@ -984,7 +1012,7 @@ class ElasticStore:
         doc = {"id": verdict.id, "verdict": verdict.verdict, "claim": verdict.claim,
                "confidence": verdict.confidence, "as_of": verdict.as_of, "claim_date": verdict.claim_date,
                "created_at": verdict.created_at, "doc": verdict.to_dict(), "terms": index_terms(verdict.claim)}
-        claim_vector = _vector(verdict.claim_vector)
+        claim_vector = _stored_vector(verdict.claim_vector)
         if claim_vector:
             doc["claim_vector"] = claim_vector
         with self._errors(f"store check {verdict.id}"):
