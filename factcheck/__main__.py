@@ -456,11 +456,18 @@ def cmd_indexes(args, config: Config) -> int:
             else:
                 print(status)
         else:
-            result = getattr(indexes_cli, args.action)(store)
+            if args.action == "migrate":
+                result = indexes_cli.migrate(store, progress=_copy_progress)
+            else:
+                result = getattr(indexes_cli, args.action)(store)
             print(f"indexes {args.action}: done" + (f" ({result})" if result not in (None, True) else ""))
     finally:
         store.close()
     return EXIT_OK
+
+
+def _copy_progress(kind: str, read: int, total: int) -> None:
+    print(f"  {kind}: {read:,} of {total:,} documents copied", file=sys.stderr, flush=True)
 
 
 def cmd_timeml(args, config: Config) -> int:

@@ -27,9 +27,10 @@ def status(store: Store) -> dict:
     return {"backend": "elasticsearch", **store.index_status()}
 
 
-def migrate(store: Store) -> str:
-    """Rebuild every index as its next version from indexes/*.json and move the aliases to it at once."""
+def migrate(store: Store, progress=None) -> str:
+    """Rebuild every index as its next version from indexes/*.json and move the aliases to it at once;
+    `progress(kind, read, total)` as the documents are copied."""
     if not _is_elastic(store):
         raise StoreError("migrate applies to the Elasticsearch store only (set ELASTICSEARCH_URL)")
-    moved = store.migrate_indexes()
+    moved = store.migrate_indexes(progress=progress)
     return ", ".join(f"{step['from']} -> {step['to']}" for step in moved.values())

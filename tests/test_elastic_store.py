@@ -139,7 +139,11 @@ def test_migrate_moves_aliases_and_keeps_everything(elastic_store):
     check_id = elastic_store.save_check(Verdict("Norway and Chile met", "SUPPORTED", 0.8, None, [], []))
     before = elastic_store.stats()
     assert indexes_cli.create(elastic_store) == "all indexes exist"
-    result = indexes_cli.migrate(elastic_store)
+    reports = []
+    result = indexes_cli.migrate(elastic_store, progress=lambda *report: reports.append(report))
+    # Each kind says how far its copy is, ending with every document read.
+    assert ("passages", 1, 1) in reports and ("sources", 1, 1) in reports and ("checks", 1, 1) in reports
+    assert ("users", 0, 0) in reports
     assert f"{elastic_store.prefix}-passages-v1 -> {elastic_store.prefix}-passages-v2" in result
     status = indexes_cli.status(elastic_store)
     assert status["backend"] == "elasticsearch"

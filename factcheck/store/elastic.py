@@ -18,6 +18,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ KINDS = ("sources", "passages", "checks", "reviews", "source_versions",
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)
 MAX_WINDOW = 10_000
 TEXT_CHUNK = 1000  # characters per piece of a source's text kept for hits (text_chunks)
+COPY_PROGRESS = 10_000  # `indexes migrate` reports every this many documents read
 _HEAD_FIELDS = [name for name in Source.__dataclass_fields__ if name not in ("text", "title_vector")]
 MAX_ID_BYTES = 512  # Elasticsearch refuses longer document ids: no document can have one
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -396,11 +398,12 @@ class ElasticStore:
                 }
         return status
 
-    def migrate_indexes(self) -> dict:
+    def migrate_indexes(self, progress=None) -> dict:
         """Copy every kind into `-v{n+1}` built from indexes/*.json, move the aliases at once, drop the old.
 
         Passages are rebuilt from the stored passages and their sources (orphans are dropped). Writes made while
-        it runs may be lost: run it with ingestion stopped.
+        it runs may be lost: run it with ingestion stopped. `progress(kind, read, total)` is called every
+        COPY_PROGRESS documents read and when a kind is done.
         """
         self._ensure()
         with self._errors("migrate the indexes"):
@@ -422,11 +425,13 @@ class ElasticStore:
             # written in their compact form (read back as lists from an index that left them out of _source).
             self._copy(old["sources"], new["sources"],
                        lambda hit: _compact(hit["_source"], "title_vector",
-                                            text_chunks=text_chunks(hit["_source"].get("text") or "")))
-            self._copy(old["checks"], new["checks"], lambda hit: _compact(hit["_source"], "claim_vector"))
+                                            text_chunks=text_chunks(hit["_source"].get("text") or "")),
+                       progress and partial(progress, "sources"))
+            self._copy(old["checks"], new["checks"], lambda hit: _compact(hit["_source"], "claim_vector"),
+                       progress and partial(progress, "checks"))
             for kind in KINDS:
                 if kind not in ("passages", "sources", "checks"):
-                    self._copy(old[kind], new[kind], lambda hit: hit["_source"])
+                    self._copy(old[kind], new[kind], lambda hit: hit["_source"], progress and partial(progress, kind))
 
             def rebuilt(hit: dict) -> Optional[dict]:
                 """The passage in the new definition; orphans and passages of a replaced revision are dropped."""
@@ -440,7 +445,7 @@ class ElasticStore:
                 doc["source_revision"] = stored_revision  # None for passages written before revisions existed
                 return doc
 
-            self._copy(old["passages"], new["passages"], rebuilt)
+            self._copy(old["passages"], new["passages"], rebuilt, progress and partial(progress, "passages"))
             self.es.indices.refresh(index=",".join(new.values()))
             actions = []
             for kind in KINDS:
@@ -450,10 +455,19 @@ class ElasticStore:
             self.es.indices.delete(index=",".join(old.values()))
         return {kind: {"from": old[kind], "to": new[kind]} for kind in KINDS}
 
-    def _copy(self, source_index: str, target_index: str, transform) -> None:
+    def _copy(self, source_index: str, target_index: str, transform, progress=None) -> None:
+        """Every document of one index into another through `transform` (None leaves it out), streamed;
+        `progress(read, total)` every COPY_PROGRESS documents read and at the end."""
+        total = self.es.count(index=source_index)["count"] if progress else 0
+        read = 0
+
         def actions():
+            nonlocal read
             for hit in helpers.scan(self.es, index=source_index,
                                     query={"query": {"match_all": {}}, "_source": {"exclude_vectors": False}}):
+                read += 1
+                if progress and read % COPY_PROGRESS == 0:
+                    progress(read, total)
                 doc = transform(hit)
                 if doc is not None:
                     yield {"_op_type": "index", "_index": target_index, "_id": hit["_id"], "_source": doc}
@@ -462,6 +476,8 @@ class ElasticStore:
                                                initial_backoff=self.initial_backoff, raise_on_error=False):
             if not ok:
                 raise StoreError(f"could not copy into {target_index}: {item}")
+        if progress:
+            progress(read, total)
 
     # -- sources -----------------------------------------------------------------------------------------
     def add_source(self, source: Source, passages: list[Passage]) -> bool:
