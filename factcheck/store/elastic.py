@@ -73,15 +73,21 @@ def revision(source: Source) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
-def _vector(value) -> Optional[list[float]]:
-    """A vector as a JSON list, or None (a dense_vector field must not hold a zero vector)."""
+def _rounded(value, dtype):
+    """A vector at the precision the SQLite store keeps (float16, so that both stores compare claims alike), as
+    an array of `dtype`; None for no vector or a zero one (a dense_vector field must not hold it)."""
     if value is None:
         return None
     import numpy as np
 
-    # At the precision the SQLite store keeps (float16), so that both stores compare claims alike.
-    values = np.asarray(value, dtype=np.float16).astype(np.float32).tolist()
-    return values if any(values) else None
+    values = np.asarray(value, dtype=np.float16).astype(dtype)
+    return values if values.any() else None
+
+
+def _vector(value) -> Optional[list[float]]:
+    """A vector as a JSON list (a query's), or None."""
+    values = _rounded(value, "float32")
+    return None if values is None else values.tolist()
 
 
 def _reason(body) -> Optional[str]:
@@ -101,12 +107,8 @@ def _stored_vector(value) -> Optional[str]:
     """A vector as a document holds it: base64 of big-endian float32 (Elasticsearch's compact form of a
     dense_vector), kept as written in `_source` (indexes/*.json: exclude_source_vectors false), so that a hit's
     vector is read back as a ~2 KB string instead of being rebuilt from the index for every hit."""
-    values = _vector(value)
-    if values is None:
-        return None
-    import numpy as np
-
-    return base64.b64encode(np.asarray(values, dtype=">f4").tobytes()).decode("ascii")
+    values = _rounded(value, ">f4")
+    return None if values is None else base64.b64encode(values.tobytes()).decode("ascii")
 
 
 def _unlist(values):
